@@ -1,0 +1,1 @@
+"""hotline: the ticketing API behind a city call-centre hotline."""

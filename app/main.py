@@ -1,0 +1,60 @@
+"""The application: create_app() wires settings, database, reference data, routers and workers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import workers
+from app.db import create_engine, create_sessionmaker, session_scope
+from app.errors import install_error_handlers
+from app.models import Role
+from app.routers import health, keys, reference, tickets
+from app.services.auth import ensure_key
+from app.services.reference import ReferenceData
+from app.settings import Settings, get_settings
+
+
+async def startup(app: FastAPI) -> None:
+    """Open the database, load reference data, ensure the bootstrap admin key."""
+    settings: Settings = app.state.settings
+    app.state.engine = create_engine(settings)
+    app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    async with session_scope(app.state.sessionmaker) as session:
+        if settings.bootstrap_admin_key:
+            await ensure_key(session, secret=settings.bootstrap_admin_key, name="bootstrap admin", role=Role.admin)
+        await app.state.reference.load(session)
+
+
+async def shutdown(app: FastAPI) -> None:
+    await app.state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await startup(app)
+        tasks = []
+        if settings.run_workers:
+            ctx = workers.WorkerContext(settings, app.state.sessionmaker, app.state.reference)
+            tasks = workers.start(ctx)
+        try:
+            yield
+        finally:
+            await workers.stop(tasks)
+            await shutdown(app)
+
+    app = FastAPI(
+        title="hotline",
+        version="0.1.0",
+        summary="Ticketing API for a city hotline: receive, route, assign, resolve, confirm.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.reference = ReferenceData()
+    install_error_handlers(app)
+    for module in (health, keys, tickets, reference):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,92 @@
+"""Dependencies shared by the routers: the request's session, reference data, settings, principal."""
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import PreconditionFailed, Unauthorized
+from app.models import Ticket
+from app.routers.unit_of_work import request_session
+from app.services.auth import Principal, authenticate, digest, principal_for_key
+from app.services.reference import ReferenceData
+from app.settings import Settings
+
+SessionDep = Annotated[AsyncSession, Depends(request_session)]
+
+
+def get_reference(request: Request) -> ReferenceData:
+    ref: ReferenceData = request.app.state.reference
+    return ref
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+RefDep = Annotated[ReferenceData, Depends(get_reference)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, credential = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise Unauthorized("Use 'Authorization: Bearer <api key>'.")
+    return credential.strip()
+
+
+async def get_principal(
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    """The API key behind the request (401 without a valid, unrevoked one)."""
+    secret = _bearer(authorization)
+    if secret is None:
+        raise Unauthorized("This endpoint needs an API key: 'Authorization: Bearer <api key>'.")
+    key = await authenticate(session, secret)
+    if key is None:
+        raise Unauthorized("The API key is unknown or revoked.")
+    return principal_for_key(key)
+
+
+async def get_actor(
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_citizen_token: Annotated[str | None, Header(description="The citizen's per-ticket token.")] = None,
+) -> Principal:
+    """An API key, or a citizen holding the ticket's token."""
+    if authorization:
+        return await get_principal(session, authorization)
+    if x_citizen_token:
+        row = (
+            await session.execute(
+                select(Ticket.id, Ticket.number).where(Ticket.citizen_token_hash == digest(x_citizen_token.strip()))
+            )
+        ).first()
+        if row is None:
+            raise Unauthorized("The citizen token is not valid.")
+        return Principal(kind="citizen", name=f"citizen of {row.number}", role="citizen", ticket_id=row.id)
+    raise Unauthorized("Use 'Authorization: Bearer <api key>' or the ticket's 'X-Citizen-Token'.")
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+ActorDep = Annotated[Principal, Depends(get_actor)]
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """Honour If-Match: a stale ETag means someone changed the ticket since the client read it."""
+    if if_match is None or if_match.strip() == "*":
+        return
+    tags = {tag.strip().removeprefix("W/").strip('"') for tag in if_match.split(",")}
+    if str(version) not in tags:
+        raise PreconditionFailed(
+            f"The ticket is at version {version}; re-read it (GET) and retry.", current_etag=etag(version)
+        )
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

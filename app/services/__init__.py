@@ -1,0 +1,1 @@
+"""The domain: no HTTP here. Services flush; the caller's unit of work commits once."""

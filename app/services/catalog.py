@@ -1,0 +1,199 @@
+"""Reference data kept by admins and loaded from a city's seed files: create, update, upsert."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Conflict, InvalidInput, NotFound, UnknownReference
+from app.models import SETTLEMENT_KINDS, Category, Provider, RoutingRule, Street, Territory
+from app.schemas.reference import (
+    CategoryFields,
+    ProviderFields,
+    RuleIn,
+    RulePatch,
+    StreetIn,
+    TerritoryFields,
+)
+from app.services.reference import ReferenceData, street_search_name
+
+RELOAD_REFERENCE = "reload_reference"
+
+
+def _changed(session: AsyncSession) -> None:
+    # The unit of work reloads every process-local snapshot after this transaction commits.
+    session.info[RELOAD_REFERENCE] = True
+
+
+async def _by_code(session: AsyncSession, model: Any, code: str) -> Any:
+    return await session.scalar(select(model).where(model.code == code))
+
+
+def _apply(target: Any, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(target, name, value)
+
+
+async def _parent_id(session: AsyncSession, model: Any, code: str | None, own_code: str, what: str) -> int | None:
+    if code is None:
+        return None
+    parent = await _by_code(session, model, code)
+    if parent is None:
+        raise UnknownReference(f"No {what} with code {code!r}.", field="parent_code")
+    # Walk up: a node may not become its own ancestor.
+    node = parent
+    while node is not None:
+        if node.code == own_code:
+            raise InvalidInput(f"{what.capitalize()} {own_code!r} cannot be placed under its own subtree.")
+        node = await session.get(model, node.parent_id) if node.parent_id else None
+    return int(parent.id)
+
+
+async def save_category(session: AsyncSession, code: str, fields: CategoryFields, *, create: bool) -> Category:
+    category = await _by_code(session, Category, code)
+    if create and category is not None:
+        raise Conflict(f"Category {code!r} exists already.")
+    if not create and category is None:
+        raise NotFound(f"No category {code!r}.")
+    values = fields.model_dump(exclude_unset=True, exclude={"code", "parent_code"})
+    if category is None:
+        category = Category(code=code, **values)
+        session.add(category)
+    else:
+        _apply(category, values)
+    if "parent_code" in fields.model_fields_set:
+        category.parent_id = await _parent_id(session, Category, fields.parent_code, code, "category")
+    await session.flush()
+    _changed(session)
+    return category
+
+
+async def save_provider(session: AsyncSession, code: str, fields: ProviderFields, *, create: bool) -> Provider:
+    provider = await _by_code(session, Provider, code)
+    if create and provider is not None:
+        raise Conflict(f"Provider {code!r} exists already.")
+    if not create and provider is None:
+        raise NotFound(f"No provider {code!r}.")
+    values = fields.model_dump(exclude_unset=True, exclude={"code"})
+    if provider is None:
+        provider = Provider(code=code, **values)
+        session.add(provider)
+    else:
+        _apply(provider, values)
+    await session.flush()
+    _changed(session)
+    return provider
+
+
+async def save_territory(session: AsyncSession, code: str, fields: TerritoryFields, *, create: bool) -> Territory:
+    territory = await _by_code(session, Territory, code)
+    if create and territory is not None:
+        raise Conflict(f"Territory {code!r} exists already.")
+    if not create and territory is None:
+        raise NotFound(f"No territory {code!r}.")
+    values = fields.model_dump(exclude_unset=True, exclude={"code", "parent_code"})
+    if territory is None:
+        territory = Territory(code=code, **values)
+        session.add(territory)
+    else:
+        _apply(territory, values)
+    if "parent_code" in fields.model_fields_set:
+        territory.parent_id = await _parent_id(session, Territory, fields.parent_code, code, "territory")
+    await session.flush()
+    _changed(session)
+    return territory
+
+
+async def save_street(session: AsyncSession, data: StreetIn) -> Street:
+    """Add a street to the gazetteer (or move an existing one of that name to another territory)."""
+    territory = await _by_code(session, Territory, data.territory_code)
+    if territory is None:
+        raise UnknownReference(f"No territory with code {data.territory_code!r}.", field="territory_code")
+    settlement = territory
+    while settlement is not None and settlement.kind not in SETTLEMENT_KINDS:
+        settlement = await session.get(Territory, settlement.parent_id) if settlement.parent_id else None
+    if settlement is None:
+        raise InvalidInput(f"Territory {data.territory_code!r} lies in no city or village.", field="territory_code")
+    search_name = street_search_name(data.name)
+    street = await session.scalar(
+        select(Street).where(Street.settlement_id == settlement.id, Street.search_name == search_name)
+    )
+    if street is None:
+        street = Street(name=data.name, search_name=search_name, settlement_id=settlement.id, territory_id=territory.id)
+        session.add(street)
+    else:
+        street.name, street.territory_id = data.name, territory.id or 0
+    await session.flush()
+    _changed(session)
+    return street
+
+
+async def _rule_refs(session: AsyncSession, ref: ReferenceData, data: RuleIn) -> tuple[int | None, int | None, int]:
+    category = ref.category_by_code.get(data.category_code) if data.category_code else None
+    if data.category_code and category is None:
+        category = await _by_code(session, Category, data.category_code)
+        if category is None:
+            raise UnknownReference(f"No category with code {data.category_code!r}.", field="category_code")
+    territory = ref.territory_by_code.get(data.territory_code) if data.territory_code else None
+    if data.territory_code and territory is None:
+        territory = await _by_code(session, Territory, data.territory_code)
+        if territory is None:
+            raise UnknownReference(f"No territory with code {data.territory_code!r}.", field="territory_code")
+    provider = await _by_code(session, Provider, data.provider_code)
+    if provider is None:
+        raise UnknownReference(f"No provider with code {data.provider_code!r}.", field="provider_code")
+    return (category.id if category else None, territory.id if territory else None, int(provider.id))
+
+
+async def save_rule(session: AsyncSession, ref: ReferenceData, data: RuleIn, *, upsert: bool = False) -> RoutingRule:
+    category_id, territory_id, provider_id = await _rule_refs(session, ref, data)
+    query = select(RoutingRule).where(
+        RoutingRule.category_id.is_(None) if category_id is None else RoutingRule.category_id == category_id,  # type: ignore[union-attr]
+        RoutingRule.territory_id.is_(None) if territory_id is None else RoutingRule.territory_id == territory_id,  # type: ignore[union-attr]
+    )
+    rule = await session.scalar(query)
+    if rule is not None and not upsert:
+        raise Conflict(f"A rule for this category and territory exists already (id {rule.id}); update it.")
+    if rule is None:
+        rule = RoutingRule(category_id=category_id, territory_id=territory_id, provider_id=provider_id)
+        session.add(rule)
+    else:
+        rule.provider_id, rule.active = provider_id, True
+    await session.flush()
+    _changed(session)
+    return rule
+
+
+async def update_rule(session: AsyncSession, rule_id: int, data: RulePatch) -> RoutingRule:
+    rule = await session.get(RoutingRule, rule_id)
+    if rule is None:
+        raise NotFound(f"No routing rule {rule_id}.")
+    if data.provider_code is not None:
+        provider = await _by_code(session, Provider, data.provider_code)
+        if provider is None:
+            raise UnknownReference(f"No provider with code {data.provider_code!r}.", field="provider_code")
+        rule.provider_id = provider.id
+    if data.active is not None:
+        rule.active = data.active
+    await session.flush()
+    _changed(session)
+    return rule
+
+
+async def upsert_category(session: AsyncSession, code: str, fields: CategoryFields) -> Category:
+    exists = await _by_code(session, Category, code) is not None
+    return await save_category(session, code, fields, create=not exists)
+
+
+async def upsert_provider(session: AsyncSession, code: str, fields: ProviderFields) -> Provider:
+    exists = await _by_code(session, Provider, code) is not None
+    return await save_provider(session, code, fields, create=not exists)
+
+
+async def upsert_territory(session: AsyncSession, code: str, fields: TerritoryFields) -> Territory:
+    exists = await _by_code(session, Territory, code) is not None
+    return await save_territory(session, code, fields, create=not exists)
+
+
+async def all_rows(session: AsyncSession, model: Any, order: Any) -> list[Any]:
+    return list((await session.scalars(select(model).order_by(order))).all())

@@ -1,0 +1,21 @@
+"""Ticket numbers a citizen can say on the phone: the year and a sequence, e.g. ``26-00042``."""
+
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Counter, utcnow
+
+SEQUENCE = "ticket_number_seq"
+
+
+async def next_ticket_number(session: AsyncSession) -> str:
+    if session.bind.dialect.name == "postgresql":
+        # A sequence takes no row lock, so concurrent filings never wait on each other.
+        value = (await session.execute(text(f"SELECT nextval('{SEQUENCE}')"))).scalar_one()
+    else:
+        value = (
+            await session.execute(
+                update(Counter).where(Counter.name == "ticket").values(value=Counter.value + 1).returning(Counter.value)
+            )
+        ).scalar_one()
+    return f"{utcnow():%y}-{value:05d}"

@@ -1,0 +1,80 @@
+"""Periodic jobs: in the API process by default, or on their own with ``python -m app.workers``.
+
+Each job is a coroutine taking a ``WorkerContext``; it opens its own unit of work, so a failure in
+one run is logged and the next run starts clean. Jobs that must run once across replicas claim rows
+with ``FOR UPDATE SKIP LOCKED``.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import session_scope
+from app.services.maintenance import purge_idempotency_keys
+from app.services.reference import ReferenceData
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    reference: ReferenceData
+
+
+JobFn = Callable[[WorkerContext], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: Callable[[Settings], float]
+    run: JobFn
+
+
+async def refresh_reference(ctx: WorkerContext) -> None:
+    async with session_scope(ctx.sessionmaker) as session:
+        await ctx.reference.load(session)
+
+
+async def purge_keys(ctx: WorkerContext) -> None:
+    async with session_scope(ctx.sessionmaker) as session:
+        await purge_idempotency_keys(session, ctx.settings.idempotency_ttl_hours)
+
+
+def jobs() -> list[Job]:
+    """Every periodic job; later modules add theirs here."""
+    return [
+        Job("reference-refresh", lambda s: s.reference_refresh_seconds, refresh_reference),
+        Job("idempotency-purge", lambda s: 3600.0, purge_keys),
+    ]
+
+
+async def _loop(job: Job, ctx: WorkerContext) -> None:
+    interval = max(job.interval(ctx.settings), 0.05)
+    while True:
+        try:
+            await job.run(ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("worker job %s failed; retrying in %.1fs", job.name, interval)
+        await asyncio.sleep(interval)
+
+
+def start(ctx: WorkerContext) -> list["asyncio.Task[None]"]:
+    return [asyncio.create_task(_loop(job, ctx), name=f"hotline:{job.name}") for job in jobs()]
+
+
+async def stop(tasks: list["asyncio.Task[None]"]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
