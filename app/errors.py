@@ -119,7 +119,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_integrity(request: Request, exc: Exception) -> JSONResponse:
         log.info("integrity error on %s %s: %s", request.method, request.url.path, exc)
         return problem(
-            409, "conflict", "Conflicting change",
+            409,
+            "conflict",
+            "Conflicting change",
             "The change conflicts with data already stored (a duplicate code or a missing reference).",
             request.url.path,
         )

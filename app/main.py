@@ -22,7 +22,9 @@ async def startup(app: FastAPI) -> None:
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     async with session_scope(app.state.sessionmaker) as session:
         if settings.bootstrap_admin_key:
-            await ensure_key(session, secret=settings.bootstrap_admin_key, name="bootstrap admin", role=Role.admin)
+            await ensure_key(
+                session, secret=settings.bootstrap_admin_key, name="bootstrap admin", role=Role.admin
+            )
         await app.state.reference.load(session)
 
 

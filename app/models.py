@@ -221,7 +221,7 @@ _ticket_version = sa.Column("version", sa.Integer, nullable=False, default=1)
 
 class Ticket(SQLModel, table=True):
     __tablename__ = "tickets"
-    __mapper_args__ = {"version_id_col": _ticket_version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": _ticket_version}
     __table_args__ = (
         sa.Index("ix_tickets_status_provider", "status", "provider_id"),
         sa.Index("ix_tickets_provider_status", "provider_id", "status"),

@@ -84,7 +84,10 @@ async def load(session: AsyncSession, folder: Path) -> dict[str, int]:
     providers = read(folder, "providers.json")
     for row in providers:
         fields = ProviderFields(
-            name=row["name"], kind=row.get("kind", "municipal"), phone=row.get("phone"), email=row.get("email")
+            name=row["name"],
+            kind=row.get("kind", "municipal"),
+            phone=row.get("phone"),
+            email=row.get("email"),
         )
         await catalog.upsert_provider(session, row["code"], fields)
     counts["providers"] = len(providers)
@@ -93,7 +96,11 @@ async def load(session: AsyncSession, folder: Path) -> dict[str, int]:
     await ref.load(session)
     rules = read(folder, "routing_rules.json")
     for row in rules:
-        rule = RuleIn(category_code=row.get("category"), territory_code=row.get("territory"), provider_code=row["provider"])
+        rule = RuleIn(
+            category_code=row.get("category"),
+            territory_code=row.get("territory"),
+            provider_code=row["provider"],
+        )
         await catalog.save_rule(session, ref, rule, upsert=True)
     counts["routing_rules"] = len(rules)
 

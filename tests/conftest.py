@@ -32,7 +32,9 @@ from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-BACKENDS = [b.strip() for b in os.environ.get("HOTLINE_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+BACKENDS = [
+    b.strip() for b in os.environ.get("HOTLINE_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()
+]
 ADMIN_SECRET = "test-admin-secret"
 
 KeyMaker = Callable[..., Awaitable[dict[str, str]]]
@@ -62,7 +64,9 @@ async def _drop_pg_database(name: str) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-async def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
     """A migrated, seeded database for the whole run, per backend."""
     backend = request.param
     if backend == "sqlite":
@@ -70,7 +74,9 @@ async def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.
     else:
         name = f"hotline_test_{uuid.uuid4().hex[:10]}"
         await _create_pg_database(name)
-        url = str(make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name).render_as_string(False))
+        url = str(
+            make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name).render_as_string(False)
+        )
     import asyncio
 
     await asyncio.to_thread(migrate, url)
@@ -130,7 +136,9 @@ async def reference(session: AsyncSession) -> ReferenceData:
 async def _wire(app: FastAPI, factory: async_sessionmaker[AsyncSession], settings: Settings) -> None:
     app.state.sessionmaker = factory
     async with factory() as session:
-        await ensure_key(session, secret=settings.bootstrap_admin_key, name="bootstrap admin", role=Role.admin)
+        await ensure_key(
+            session, secret=settings.bootstrap_admin_key, name="bootstrap admin", role=Role.admin
+        )
         await app.state.reference.load(session)
         await session.commit()
 
@@ -162,8 +170,11 @@ def make_key(app: FastAPI) -> KeyMaker:
     async def make(role: str, provider_code: str | None = None, name: str | None = None) -> dict[str, str]:
         async with app.state.sessionmaker() as session:
             _, secret = await create_key(
-                session, app.state.reference, name=name or f"{role} {provider_code or ''}".strip(),
-                role=Role(role), provider_code=provider_code,
+                session,
+                app.state.reference,
+                name=name or f"{role} {provider_code or ''}".strip(),
+                role=Role(role),
+                provider_code=provider_code,
             )
             await session.commit()
         return {"Authorization": f"Bearer {secret}"}

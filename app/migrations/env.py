@@ -5,11 +5,11 @@ from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
 from app import models  # noqa: F401  (registers the tables on the metadata)
 from app.db import create_engine
 from app.settings import Settings, get_settings
-from sqlmodel import SQLModel
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -64,7 +64,9 @@ async def get_actor(
     if x_citizen_token:
         row = (
             await session.execute(
-                select(Ticket.id, Ticket.number).where(Ticket.citizen_token_hash == digest(x_citizen_token.strip()))
+                select(Ticket.id, Ticket.number).where(
+                    Ticket.citizen_token_hash == digest(x_citizen_token.strip())
+                )
             )
         ).first()
         if row is None:

@@ -17,13 +17,20 @@ ADMIN = frozenset({Role.admin})
 def key_read(key: ApiKey, ref: ReferenceData) -> KeyRead:
     provider = ref.providers.get(key.provider_id) if key.provider_id else None
     return KeyRead(
-        id=key.id or 0, name=key.name, role=key.role, provider_code=provider.code if provider else None,
-        prefix=key.prefix, created_at=key.created_at, revoked_at=key.revoked_at,
+        id=key.id or 0,
+        name=key.name,
+        role=key.role,
+        provider_code=provider.code if provider else None,
+        prefix=key.prefix,
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
     )
 
 
 @router.post("", response_model=KeyCreated, status_code=status.HTTP_201_CREATED)
-async def create_key(data: KeyCreate, session: SessionDep, ref: RefDep, principal: PrincipalDep) -> KeyCreated:
+async def create_key(
+    data: KeyCreate, session: SessionDep, ref: RefDep, principal: PrincipalDep
+) -> KeyCreated:
     """Issue a key. A provider key is bound to one provider and sees only that provider's tickets."""
     require_role(principal, ADMIN, "issue API keys")
     key, secret = await auth.create_key(

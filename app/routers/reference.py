@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from app.models import Category, Provider, RoutingRule, Role, Street, Territory
+from app.models import Category, Provider, Role, RoutingRule, Street, Territory
 from app.routers.deps import PrincipalDep, RefDep, SessionDep
 from app.routers.unit_of_work import TransactionalRoute
 from app.schemas.reference import (
@@ -36,17 +36,29 @@ def _code(items: dict[int, Category] | dict[int, Territory], item_id: int | None
 
 def category_read(c: Category, ref: ReferenceData) -> CategoryRead:
     return CategoryRead(
-        code=c.code, name=c.name, parent_code=_code(ref.categories, c.parent_id), description=c.description,
-        evidence_required=c.evidence_required, default_priority=c.default_priority, needs_study=c.needs_study,
-        keywords=list(c.keywords), active=c.active,
+        code=c.code,
+        name=c.name,
+        parent_code=_code(ref.categories, c.parent_id),
+        description=c.description,
+        evidence_required=c.evidence_required,
+        default_priority=c.default_priority,
+        needs_study=c.needs_study,
+        keywords=list(c.keywords),
+        active=c.active,
     )
 
 
 def _category_read_fresh(c: Category, parent: Category | None) -> CategoryRead:
     return CategoryRead(
-        code=c.code, name=c.name, parent_code=parent.code if parent else None, description=c.description,
-        evidence_required=c.evidence_required, default_priority=c.default_priority, needs_study=c.needs_study,
-        keywords=list(c.keywords), active=c.active,
+        code=c.code,
+        name=c.name,
+        parent_code=parent.code if parent else None,
+        description=c.description,
+        evidence_required=c.evidence_required,
+        default_priority=c.default_priority,
+        needs_study=c.needs_study,
+        keywords=list(c.keywords),
+        active=c.active,
     )
 
 
@@ -56,7 +68,11 @@ def provider_read(p: Provider) -> ProviderRead:
 
 def territory_read(t: Territory, parent: Territory | None) -> TerritoryRead:
     return TerritoryRead(
-        code=t.code, name=t.name, kind=t.kind, parent_code=parent.code if parent else None, postcode=t.postcode
+        code=t.code,
+        name=t.name,
+        kind=t.kind,
+        parent_code=parent.code if parent else None,
+        postcode=t.postcode,
     )
 
 
@@ -75,7 +91,9 @@ async def create_category(data: CategoryIn, session: SessionDep, principal: Prin
 
 
 @router.patch("/categories/{code}", response_model=CategoryRead)
-async def update_category(code: str, data: CategoryFields, session: SessionDep, principal: PrincipalDep) -> CategoryRead:
+async def update_category(
+    code: str, data: CategoryFields, session: SessionDep, principal: PrincipalDep
+) -> CategoryRead:
     require_role(principal, ADMIN, "change categories")
     category = await catalog.save_category(session, code, data, create=False)
     parent = await session.get(Category, category.parent_id) if category.parent_id else None
@@ -94,7 +112,9 @@ async def create_provider(data: ProviderIn, session: SessionDep, principal: Prin
 
 
 @router.patch("/providers/{code}", response_model=ProviderRead)
-async def update_provider(code: str, data: ProviderFields, session: SessionDep, principal: PrincipalDep) -> ProviderRead:
+async def update_provider(
+    code: str, data: ProviderFields, session: SessionDep, principal: PrincipalDep
+) -> ProviderRead:
     require_role(principal, ADMIN, "change providers")
     return provider_read(await catalog.save_provider(session, code, data, create=False))
 
@@ -146,7 +166,11 @@ async def create_street(data: StreetIn, session: SessionDep, principal: Principa
     require_role(principal, ADMIN, "change the gazetteer")
     street = await catalog.save_street(session, data)
     settlement = await session.get(Territory, street.settlement_id)
-    return StreetRead(name=street.name, settlement_code=settlement.code if settlement else "", territory_code=data.territory_code)
+    return StreetRead(
+        name=street.name,
+        settlement_code=settlement.code if settlement else "",
+        territory_code=data.territory_code,
+    )
 
 
 async def _rule_read(session: SessionDep, rule: RoutingRule) -> RuleRead:
@@ -184,6 +208,8 @@ async def create_rule(data: RuleIn, session: SessionDep, ref: RefDep, principal:
 
 
 @router.patch("/routing-rules/{rule_id}", response_model=RuleRead)
-async def update_rule(rule_id: int, data: RulePatch, session: SessionDep, principal: PrincipalDep) -> RuleRead:
+async def update_rule(
+    rule_id: int, data: RulePatch, session: SessionDep, principal: PrincipalDep
+) -> RuleRead:
     require_role(principal, ADMIN, "change routing rules")
     return await _rule_read(session, await catalog.update_rule(session, rule_id, data))

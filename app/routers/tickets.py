@@ -83,16 +83,27 @@ async def search_tickets(
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     citizen_phone: Annotated[str | None, Query(max_length=32)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Free text: description, address, number.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Free text: description, address, number.")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TicketPage:
     """Tickets the key may see, newest first; follow ``next_cursor`` for the next page."""
     require_role(principal, READERS, "read tickets")
     found = TicketFilter(
-        status=status, provider_code=provider, category_code=category, territory_code=territory, channel=channel,
-        priority=priority, created_from=created_from, created_to=created_to, citizen_phone=citizen_phone, q=q,
-        cursor=cursor, limit=limit,
+        status=status,
+        provider_code=provider,
+        category_code=category,
+        territory_code=territory,
+        channel=channel,
+        priority=priority,
+        created_from=created_from,
+        created_to=created_to,
+        citizen_phone=citizen_phone,
+        q=q,
+        cursor=cursor,
+        limit=limit,
     )
     tickets, next_cursor = await list_tickets(session, ref, principal, found, settings.phone_region)
     entitled = {t.citizen_id for t in tickets if t.citizen_id and sees_personal_data(principal, t)}
@@ -145,7 +156,12 @@ async def _target(session: SessionDep, actor: Principal, number: str, if_match: 
 
 @router.post("/{number}/route", response_model=TicketRead)
 async def route_ticket(
-    number: str, data: RouteIn, session: SessionDep, ref: RefDep, actor: PrincipalDep, if_match: IfMatch = None
+    number: str,
+    data: RouteIn,
+    session: SessionDep,
+    ref: RefDep,
+    actor: PrincipalDep,
+    if_match: IfMatch = None,
 ) -> Response:
     """Hand the ticket to a provider (named, or chosen by the rules); also reroutes a routed ticket."""
     ticket = await _target(session, actor, number, if_match)
@@ -155,7 +171,12 @@ async def route_ticket(
 
 @router.post("/{number}/accept", response_model=TicketRead)
 async def accept_ticket(
-    number: str, data: AcceptIn, session: SessionDep, ref: RefDep, actor: PrincipalDep, if_match: IfMatch = None
+    number: str,
+    data: AcceptIn,
+    session: SessionDep,
+    ref: RefDep,
+    actor: PrincipalDep,
+    if_match: IfMatch = None,
 ) -> Response:
     """The provider takes the job (optionally naming the executor)."""
     ticket = await _target(session, actor, number, if_match)
@@ -165,7 +186,12 @@ async def accept_ticket(
 
 @router.post("/{number}/decline", response_model=TicketRead)
 async def decline_ticket(
-    number: str, data: DeclineIn, session: SessionDep, ref: RefDep, actor: PrincipalDep, if_match: IfMatch = None
+    number: str,
+    data: DeclineIn,
+    session: SessionDep,
+    ref: RefDep,
+    actor: PrincipalDep,
+    if_match: IfMatch = None,
 ) -> Response:
     """'Not ours', with a reason: back to the dispatcher's queue."""
     ticket = await _target(session, actor, number, if_match)
@@ -175,7 +201,12 @@ async def decline_ticket(
 
 @router.post("/{number}/start", response_model=TicketRead)
 async def start_ticket(
-    number: str, data: StartIn, session: SessionDep, ref: RefDep, actor: PrincipalDep, if_match: IfMatch = None
+    number: str,
+    data: StartIn,
+    session: SessionDep,
+    ref: RefDep,
+    actor: PrincipalDep,
+    if_match: IfMatch = None,
 ) -> Response:
     """Work is under way."""
     ticket = await _target(session, actor, number, if_match)
@@ -185,7 +216,12 @@ async def start_ticket(
 
 @router.post("/{number}/resolve", response_model=TicketRead)
 async def resolve_ticket(
-    number: str, data: ResolveIn, session: SessionDep, ref: RefDep, actor: PrincipalDep, if_match: IfMatch = None
+    number: str,
+    data: ResolveIn,
+    session: SessionDep,
+    ref: RefDep,
+    actor: PrincipalDep,
+    if_match: IfMatch = None,
 ) -> Response:
     """Done: what was done, with evidence where the category demands it. The citizen is asked next."""
     ticket = await _target(session, actor, number, if_match)
@@ -231,7 +267,12 @@ async def reopen_ticket(
 
 @router.post("/{number}/close", response_model=TicketRead)
 async def close_ticket(
-    number: str, data: CloseIn, session: SessionDep, ref: RefDep, actor: PrincipalDep, if_match: IfMatch = None
+    number: str,
+    data: CloseIn,
+    session: SessionDep,
+    ref: RefDep,
+    actor: PrincipalDep,
+    if_match: IfMatch = None,
 ) -> Response:
     """Close without confirmation: duplicate, withdrawn, invalid, or no_response after resolution."""
     ticket = await _target(session, actor, number, if_match)

@@ -19,10 +19,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import ConcurrentUpdate, Conflict, IdempotencyMismatch, InvalidInput
 from app.models import IdempotencyRecord
+from app.services.catalog import RELOAD_REFERENCE
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 REPLAYED_HEADERS = ("content-type", "etag", "location")
-from app.services.catalog import RELOAD_REFERENCE
 
 
 def request_session(request: Request) -> AsyncSession:
@@ -72,7 +72,9 @@ async def _transactional(
         return response
     except StaleDataError as exc:
         await _rollback(request)
-        raise ConcurrentUpdate("Someone changed this ticket at the same moment; read it again and retry.") from exc
+        raise ConcurrentUpdate(
+            "Someone changed this ticket at the same moment; read it again and retry."
+        ) from exc
     except BaseException:
         await _rollback(request)
         raise
@@ -122,7 +124,9 @@ async def _idempotent(request: Request, handler: Handler, key: str) -> Response:
 
 
 async def _find(session: AsyncSession, scope: str, key: str) -> IdempotencyRecord | None:
-    query = select(IdempotencyRecord).where(IdempotencyRecord.principal == scope, IdempotencyRecord.key == key)
+    query = select(IdempotencyRecord).where(
+        IdempotencyRecord.principal == scope, IdempotencyRecord.key == key
+    )
     return await session.scalar(query)
 
 

@@ -19,7 +19,10 @@ class Strict(BaseModel):
 class CitizenIn(Strict):
     name: ShortText | None = None
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    email: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")]
+        | None
+    ) = None
     preferred_channel: Channel | None = None
 
 
@@ -164,7 +167,9 @@ class StartIn(Strict):
 class ResolveIn(Strict):
     resolution: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=5000)]
     evidence_url: AnyHttpUrl | None = None
-    work_order: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    work_order: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None
+    ) = None
 
 
 class ConfirmIn(Strict):

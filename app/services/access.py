@@ -38,7 +38,9 @@ def may_act(principal: Principal, ticket: Ticket, action: Action) -> bool:
     if principal.role not in ACTION_ROLES[action]:
         return False
     return not (
-        principal.role == R.provider and action in PROVIDER_HOLDS and ticket.provider_id != principal.provider_id
+        principal.role == R.provider
+        and action in PROVIDER_HOLDS
+        and ticket.provider_id != principal.provider_id
     )
 
 
@@ -51,7 +53,11 @@ def ensure_may_act(principal: Principal, ticket: Ticket, action: Action) -> None
 
 def actions_for(principal: Principal, ticket: Ticket) -> list[str]:
     """The actions this reader could take on the ticket now (state and role both allow)."""
-    return [a.value for a, move in TRANSITIONS.items() if ticket.status in move.sources and may_act(principal, ticket, a)]
+    return [
+        a.value
+        for a, move in TRANSITIONS.items()
+        if ticket.status in move.sources and may_act(principal, ticket, a)
+    ]
 
 
 def sees_personal_data(principal: Principal, ticket: Ticket) -> bool:

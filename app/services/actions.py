@@ -27,8 +27,16 @@ from app.services.tickets import hand_to
 
 #: Texts that say the appeal went somewhere, not that anything was done.
 NOT_A_RESOLUTION = frozenset(
-    {"передано", "передано в роботу", "інформацію передано", "інформація передана", "передано виконавцю",
-     "passed on", "information passed on", "forwarded"}
+    {
+        "передано",
+        "передано в роботу",
+        "інформацію передано",
+        "інформація передана",
+        "передано виконавцю",
+        "passed on",
+        "information passed on",
+        "forwarded",
+    }
 )
 
 
@@ -42,13 +50,17 @@ async def open_handoff(session: AsyncSession, ticket: Ticket) -> Handoff | None:
     return await session.scalar(query)
 
 
-async def route(session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: RouteIn) -> None:
+async def route(
+    session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: RouteIn
+) -> None:
     ensure_may_act(actor, ticket, Action.route)
     check(ticket, Action.route)
     if data.provider_code:
         provider = ref.provider_by_code.get(data.provider_code)
         if provider is None or not provider.active:
-            raise UnknownReference(f"No active provider with code {data.provider_code!r}.", field="provider_code")
+            raise UnknownReference(
+                f"No active provider with code {data.provider_code!r}.", field="provider_code"
+            )
         by = "dispatcher"
     else:
         provider = pick_provider(ref, ticket.category_id, ticket.territory_id)
@@ -68,7 +80,9 @@ async def route(session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor
     change(session, ref, ticket, Action.route, actor, payload)
 
 
-async def accept(session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: AcceptIn) -> None:
+async def accept(
+    session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: AcceptIn
+) -> None:
     ensure_may_act(actor, ticket, Action.accept)
     check(ticket, Action.accept)
     now = utcnow()
@@ -82,7 +96,9 @@ async def accept(session: AsyncSession, ref: ReferenceData, ticket: Ticket, acto
     change(session, ref, ticket, Action.accept, actor, _drop_none(executor=data.executor, note=data.note))
 
 
-async def decline(session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: DeclineIn) -> None:
+async def decline(
+    session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: DeclineIn
+) -> None:
     ensure_may_act(actor, ticket, Action.decline)
     check(ticket, Action.decline)
     now = utcnow()
@@ -95,12 +111,18 @@ async def decline(session: AsyncSession, ref: ReferenceData, ticket: Ticket, act
     ticket.provider_id = None
     ticket.ack_due_at = None
     change(
-        session, ref, ticket, Action.decline, actor,
+        session,
+        ref,
+        ticket,
+        Action.decline,
+        actor,
         {"reason": data.reason, "provider": provider.code if provider else None},
     )
 
 
-async def start(session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: StartIn) -> None:
+async def start(
+    session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: StartIn
+) -> None:
     ensure_may_act(actor, ticket, Action.start)
     check(ticket, Action.start)
     ticket.started_at = utcnow()
@@ -109,7 +131,9 @@ async def start(session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor
     change(session, ref, ticket, Action.start, actor, _drop_none(executor=data.executor, note=data.note))
 
 
-async def resolve(session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: ResolveIn) -> None:
+async def resolve(
+    session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: ResolveIn
+) -> None:
     ensure_may_act(actor, ticket, Action.resolve)
     check(ticket, Action.resolve)
     if " ".join(data.resolution.casefold().strip(" .!").split()) in NOT_A_RESOLUTION:
@@ -126,12 +150,18 @@ async def resolve(session: AsyncSession, ref: ReferenceData, ticket: Ticket, act
     ticket.evidence_url = str(data.evidence_url) if data.evidence_url else None
     ticket.work_order = data.work_order
     change(
-        session, ref, ticket, Action.resolve, actor,
+        session,
+        ref,
+        ticket,
+        Action.resolve,
+        actor,
         _drop_none(resolution=data.resolution, evidence_url=ticket.evidence_url, work_order=data.work_order),
     )
 
 
-async def confirm(session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: ConfirmIn) -> None:
+async def confirm(
+    session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: ConfirmIn
+) -> None:
     ensure_may_act(actor, ticket, Action.confirm)
     check(ticket, Action.confirm)
     ticket.confirmed_at = utcnow()
@@ -140,16 +170,30 @@ async def confirm(session: AsyncSession, ref: ReferenceData, ticket: Ticket, act
     change(session, ref, ticket, Action.confirm, actor, _drop_none(rating=data.rating, comment=data.comment))
 
 
-async def reject(session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: RejectIn) -> None:
+async def reject(
+    session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: RejectIn
+) -> None:
     """'Not fixed': back to the same provider as assigned, counted as a reopen."""
     ensure_may_act(actor, ticket, Action.reject)
     check(ticket, Action.reject)
     _back_to_work(ticket)
-    change(session, ref, ticket, Action.reject, actor, {"reason": data.reason, "reopen_count": ticket.reopen_count})
+    change(
+        session,
+        ref,
+        ticket,
+        Action.reject,
+        actor,
+        {"reason": data.reason, "reopen_count": ticket.reopen_count},
+    )
 
 
 async def reopen(
-    session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: ReopenIn, window: timedelta
+    session: AsyncSession,
+    ref: ReferenceData,
+    ticket: Ticket,
+    actor: Principal,
+    data: ReopenIn,
+    window: timedelta,
 ) -> None:
     ensure_may_act(actor, ticket, Action.reopen)
     check(ticket, Action.reopen)
@@ -167,7 +211,14 @@ async def reopen(
     if ticket.provider_id is None:
         raise InvalidInput("The ticket has no provider to go back to; route it instead.")
     _back_to_work(ticket)
-    change(session, ref, ticket, Action.reopen, actor, {"reason": data.reason, "reopen_count": ticket.reopen_count})
+    change(
+        session,
+        ref,
+        ticket,
+        Action.reopen,
+        actor,
+        {"reason": data.reason, "reopen_count": ticket.reopen_count},
+    )
 
 
 def _back_to_work(ticket: Ticket) -> None:
@@ -180,14 +231,17 @@ def _back_to_work(ticket: Ticket) -> None:
     ticket.rating_comment = None
 
 
-async def close(session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: CloseIn) -> None:
+async def close(
+    session: AsyncSession, ref: ReferenceData, ticket: Ticket, actor: Principal, data: CloseIn
+) -> None:
     ensure_may_act(actor, ticket, Action.close)
     check(ticket, Action.close)
     if data.reason is CloseReason.no_response and ticket.status is not Status.resolved:
         raise InvalidInput("Only a resolved ticket can close for no response.", field="reason")
     if ticket.status is Status.resolved and data.reason is not CloseReason.no_response:
         raise InvalidInput(
-            "A resolved ticket waits for the citizen: confirm, reject, or close it as no_response.", field="reason"
+            "A resolved ticket waits for the citizen: confirm, reject, or close it as no_response.",
+            field="reason",
         )
     if data.reason is CloseReason.consultation and ticket.kind.value != "consultation":
         raise InvalidInput("Only a consultation closes as consultation.", field="reason")

@@ -46,7 +46,9 @@ SYSTEM = Principal(kind="system", name="system", role="system")
 
 
 def principal_for_key(key: ApiKey) -> Principal:
-    return Principal(kind="key", name=key.name, role=key.role.value, key_id=key.id, provider_id=key.provider_id)
+    return Principal(
+        kind="key", name=key.name, role=key.role.value, key_id=key.id, provider_id=key.provider_id
+    )
 
 
 async def authenticate(session: AsyncSession, secret: str) -> ApiKey | None:

@@ -34,7 +34,9 @@ def _apply(target: Any, fields: dict[str, Any]) -> None:
         setattr(target, name, value)
 
 
-async def _parent_id(session: AsyncSession, model: Any, code: str | None, own_code: str, what: str) -> int | None:
+async def _parent_id(
+    session: AsyncSession, model: Any, code: str | None, own_code: str, what: str
+) -> int | None:
     if code is None:
         return None
     parent = await _by_code(session, model, code)
@@ -49,7 +51,9 @@ async def _parent_id(session: AsyncSession, model: Any, code: str | None, own_co
     return int(parent.id)
 
 
-async def save_category(session: AsyncSession, code: str, fields: CategoryFields, *, create: bool) -> Category:
+async def save_category(
+    session: AsyncSession, code: str, fields: CategoryFields, *, create: bool
+) -> Category:
     category = await _by_code(session, Category, code)
     if create and category is not None:
         raise Conflict(f"Category {code!r} exists already.")
@@ -68,7 +72,9 @@ async def save_category(session: AsyncSession, code: str, fields: CategoryFields
     return category
 
 
-async def save_provider(session: AsyncSession, code: str, fields: ProviderFields, *, create: bool) -> Provider:
+async def save_provider(
+    session: AsyncSession, code: str, fields: ProviderFields, *, create: bool
+) -> Provider:
     provider = await _by_code(session, Provider, code)
     if create and provider is not None:
         raise Conflict(f"Provider {code!r} exists already.")
@@ -85,7 +91,9 @@ async def save_provider(session: AsyncSession, code: str, fields: ProviderFields
     return provider
 
 
-async def save_territory(session: AsyncSession, code: str, fields: TerritoryFields, *, create: bool) -> Territory:
+async def save_territory(
+    session: AsyncSession, code: str, fields: TerritoryFields, *, create: bool
+) -> Territory:
     territory = await _by_code(session, Territory, code)
     if create and territory is not None:
         raise Conflict(f"Territory {code!r} exists already.")
@@ -113,13 +121,17 @@ async def save_street(session: AsyncSession, data: StreetIn) -> Street:
     while settlement is not None and settlement.kind not in SETTLEMENT_KINDS:
         settlement = await session.get(Territory, settlement.parent_id) if settlement.parent_id else None
     if settlement is None:
-        raise InvalidInput(f"Territory {data.territory_code!r} lies in no city or village.", field="territory_code")
+        raise InvalidInput(
+            f"Territory {data.territory_code!r} lies in no city or village.", field="territory_code"
+        )
     search_name = street_search_name(data.name)
     street = await session.scalar(
         select(Street).where(Street.settlement_id == settlement.id, Street.search_name == search_name)
     )
     if street is None:
-        street = Street(name=data.name, search_name=search_name, settlement_id=settlement.id, territory_id=territory.id)
+        street = Street(
+            name=data.name, search_name=search_name, settlement_id=settlement.id, territory_id=territory.id
+        )
         session.add(street)
     else:
         street.name, street.territory_id = data.name, territory.id or 0
@@ -128,7 +140,9 @@ async def save_street(session: AsyncSession, data: StreetIn) -> Street:
     return street
 
 
-async def _rule_refs(session: AsyncSession, ref: ReferenceData, data: RuleIn) -> tuple[int | None, int | None, int]:
+async def _rule_refs(
+    session: AsyncSession, ref: ReferenceData, data: RuleIn
+) -> tuple[int | None, int | None, int]:
     category = ref.category_by_code.get(data.category_code) if data.category_code else None
     if data.category_code and category is None:
         category = await _by_code(session, Category, data.category_code)
@@ -145,11 +159,15 @@ async def _rule_refs(session: AsyncSession, ref: ReferenceData, data: RuleIn) ->
     return (category.id if category else None, territory.id if territory else None, int(provider.id))
 
 
-async def save_rule(session: AsyncSession, ref: ReferenceData, data: RuleIn, *, upsert: bool = False) -> RoutingRule:
+async def save_rule(
+    session: AsyncSession, ref: ReferenceData, data: RuleIn, *, upsert: bool = False
+) -> RoutingRule:
     category_id, territory_id, provider_id = await _rule_refs(session, ref, data)
     query = select(RoutingRule).where(
         RoutingRule.category_id.is_(None) if category_id is None else RoutingRule.category_id == category_id,  # type: ignore[union-attr]
-        RoutingRule.territory_id.is_(None) if territory_id is None else RoutingRule.territory_id == territory_id,  # type: ignore[union-attr]
+        RoutingRule.territory_id.is_(None)
+        if territory_id is None
+        else RoutingRule.territory_id == territory_id,  # type: ignore[union-attr]
     )
     rule = await session.scalar(query)
     if rule is not None and not upsert:

@@ -15,7 +15,10 @@ async def next_ticket_number(session: AsyncSession) -> str:
     else:
         value = (
             await session.execute(
-                update(Counter).where(Counter.name == "ticket").values(value=Counter.value + 1).returning(Counter.value)
+                update(Counter)
+                .where(Counter.name == "ticket")
+                .values(value=Counter.value + 1)
+                .returning(Counter.value)
             )
         ).scalar_one()
     return f"{utcnow():%y}-{value:05d}"

@@ -72,7 +72,9 @@ class ReferenceData:
 
     def category_ancestry(self, category_id: int) -> list[int]:
         """The category and its ancestors, nearest first."""
-        return _ancestry(category_id, lambda i: self.categories[i].parent_id if i in self.categories else None)
+        return _ancestry(
+            category_id, lambda i: self.categories[i].parent_id if i in self.categories else None
+        )
 
     def territory_ancestry(self, territory_id: int) -> list[int]:
         return _ancestry(

@@ -39,7 +39,12 @@ class Filed:
 
 
 async def file_ticket(
-    session: AsyncSession, ref: ReferenceData, data: TicketCreate, actor: Principal, *, phone_region: str = "UA"
+    session: AsyncSession,
+    ref: ReferenceData,
+    data: TicketCreate,
+    actor: Principal,
+    *,
+    phone_region: str = "UA",
 ) -> Filed:
     """Register an appeal, route it by the rules at once, or close it at once if a consultation."""
     category = ref.category_by_code.get(data.category_code)
@@ -66,7 +71,8 @@ async def file_ticket(
         priority=data.priority or category.default_priority,
         status=Status.received,
         address_text=address.text if address else None,
-        settlement=(address.settlement if address else None) or (place.settlement.name if place.settlement else None),
+        settlement=(address.settlement if address else None)
+        or (place.settlement.name if place.settlement else None),
         street=place.street.name if place.street else (address.street if address else None),
         house=address.house if address else None,
         apartment=address.apartment if address else None,
@@ -95,13 +101,20 @@ async def file_ticket(
         if provider is not None:
             hand_to(session, ticket, provider.id or 0, actor, now)
             lifecycle.change(
-                session, ref, ticket, lifecycle.Action.route, actor, {"provider": provider.code, "by": "rules"}
+                session,
+                ref,
+                ticket,
+                lifecycle.Action.route,
+                actor,
+                {"provider": provider.code, "by": "rules"},
             )
     await session.flush()
     return Filed(ticket=ticket, citizen=citizen, citizen_token=token)
 
 
-def hand_to(session: AsyncSession, ticket: Ticket, provider_id: int, actor: Principal, at: datetime) -> Handoff:
+def hand_to(
+    session: AsyncSession, ticket: Ticket, provider_id: int, actor: Principal, at: datetime
+) -> Handoff:
     """Open a handoff to the provider (the routing step shared by the rules and the dispatcher)."""
     ticket.provider_id = provider_id
     ticket.routed_at = at
@@ -120,10 +133,15 @@ async def _citizen_for(session: AsyncSession, data: TicketCreate, region: str) -
     citizen = None
     if phone is not None:
         citizen = await session.scalar(
-            select(Citizen).where(Citizen.phone == phone, Citizen.erased_at.is_(None)).order_by(Citizen.id).limit(1)  # type: ignore[union-attr]
+            select(Citizen)
+            .where(Citizen.phone == phone, Citizen.erased_at.is_(None))
+            .order_by(Citizen.id)
+            .limit(1)  # type: ignore[union-attr]
         )
     if citizen is None:
-        citizen = Citizen(name=person.name, phone=phone, email=person.email, preferred_channel=person.preferred_channel)
+        citizen = Citizen(
+            name=person.name, phone=phone, email=person.email, preferred_channel=person.preferred_channel
+        )
         session.add(citizen)
     else:
         # What the citizen tells us now is the freshest contact.
@@ -133,7 +151,9 @@ async def _citizen_for(session: AsyncSession, data: TicketCreate, region: str) -
     return citizen
 
 
-async def get_ticket(session: AsyncSession, principal: Principal, number: str, *, for_update: bool = False) -> Ticket:
+async def get_ticket(
+    session: AsyncSession, principal: Principal, number: str, *, for_update: bool = False
+) -> Ticket:
     """The ticket by its number, if the principal may see it (else 404: its existence is not told)."""
     query = select(Ticket).where(Ticket.number == number.strip(), visible_tickets(principal))
     ticket = await session.scalar(query)
@@ -173,7 +193,9 @@ def decode_cursor(cursor: str) -> int:
         raise InvalidInput("The cursor is not one this API gave out.", field="cursor") from exc
 
 
-def _filtered(ref: ReferenceData, principal: Principal, f: TicketFilter, region: str) -> Select[tuple[Ticket]]:
+def _filtered(
+    ref: ReferenceData, principal: Principal, f: TicketFilter, region: str
+) -> Select[tuple[Ticket]]:
     query = select(Ticket).where(visible_tickets(principal))
     if f.status:
         query = query.where(Ticket.status.in_(f.status))  # type: ignore[attr-defined]

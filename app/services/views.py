@@ -72,5 +72,8 @@ def citizen_view(citizen: Citizen) -> CitizenOut:
     if citizen.erased_at is not None:
         return CitizenOut()
     return CitizenOut(
-        name=citizen.name, phone=citizen.phone, email=citizen.email, preferred_channel=citizen.preferred_channel
+        name=citizen.name,
+        phone=citizen.phone,
+        email=citizen.email,
+        preferred_channel=citizen.preferred_channel,
     )

@@ -1,0 +1,81 @@
+"""The operators' call-back queue: confirmation calls to phone citizens and returns of missed calls.
+
+Shared by the confirmation loop and the softphone integration; each opens tasks through here.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import CallbackReason, CallbackStatus, CallbackTask, utcnow
+
+
+async def open_task(
+    session: AsyncSession,
+    reason: CallbackReason,
+    *,
+    phone: str | None,
+    citizen_id: int | None = None,
+    ticket_id: int | None = None,
+    call_id: str | None = None,
+    due_at: datetime | None = None,
+) -> CallbackTask:
+    """An open task for this reason and ticket/phone, reusing one that is already open."""
+    existing = await find_open_task(session, reason, phone=phone, ticket_id=ticket_id)
+    if existing is not None:
+        return existing
+    task = CallbackTask(
+        reason=reason,
+        phone=phone,
+        citizen_id=citizen_id,
+        ticket_id=ticket_id,
+        call_id=call_id,
+        due_at=due_at or utcnow(),
+    )
+    session.add(task)
+    await session.flush()
+    return task
+
+
+async def find_open_task(
+    session: AsyncSession, reason: CallbackReason, *, phone: str | None = None, ticket_id: int | None = None
+) -> CallbackTask | None:
+    query = select(CallbackTask).where(
+        CallbackTask.status == CallbackStatus.open, CallbackTask.reason == reason
+    )
+    if ticket_id is not None:
+        query = query.where(CallbackTask.ticket_id == ticket_id)
+    elif phone is not None:
+        query = query.where(CallbackTask.phone == phone, CallbackTask.ticket_id.is_(None))  # type: ignore[union-attr]
+    else:
+        return None
+    return await session.scalar(query.order_by(CallbackTask.id).limit(1))
+
+
+async def open_tasks_for_phone(session: AsyncSession, phone: str) -> list[CallbackTask]:
+    query = select(CallbackTask).where(
+        CallbackTask.status == CallbackStatus.open, CallbackTask.phone == phone
+    )
+    return list((await session.scalars(query.order_by(CallbackTask.due_at))).all())
+
+
+def finish(
+    task: CallbackTask, status: CallbackStatus, outcome: str, by: str, note: str | None = None
+) -> None:
+    task.status = status
+    task.outcome = outcome
+    task.note = note
+    task.completed_at = utcnow()
+    task.completed_by = by
+
+
+async def queue(session: AsyncSession, *, limit: int = 100) -> list[CallbackTask]:
+    """Open tasks, the most overdue first."""
+    query = (
+        select(CallbackTask)
+        .where(CallbackTask.status == CallbackStatus.open)
+        .order_by(CallbackTask.due_at, CallbackTask.id)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
