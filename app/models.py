@@ -21,6 +21,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def ident(row: Any) -> int:
+    """The primary key of a row that has been flushed (mypy knows ids as ``int | None``)."""
+    value = row.id
+    if value is None:
+        raise RuntimeError(f"{type(row).__name__} has no id yet; flush first")
+    return int(value)
+
+
 class UTCDateTime(sa.TypeDecorator[datetime]):
     """A timezone-aware timestamp; SQLite hands back naive values, which are UTC by construction."""
 
@@ -287,7 +295,7 @@ class Handoff(SQLModel, table=True):
     __tablename__ = "handoffs"
 
     id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True, nullable=False)
     provider_id: int = Field(foreign_key="providers.id", index=True)
     routed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     routed_by: str = Field(max_length=200)
@@ -309,7 +317,7 @@ class TicketEvent(SQLModel, table=True):
     __tablename__ = "ticket_events"
 
     id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True, nullable=False)
     type: str = Field(max_length=32)
     from_status: Status | None = Field(default=None, sa_type=enum_type(Status))
     to_status: Status | None = Field(default=None, sa_type=enum_type(Status))

@@ -55,10 +55,10 @@ async def load(session: AsyncSession, folder: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     territories = parents_first(read(folder, "territories.json"))
     for row in territories:
-        fields = TerritoryFields(
+        territory = TerritoryFields(
             name=row["name"], kind=row["kind"], parent_code=row.get("parent"), postcode=row.get("postcode")
         )
-        await catalog.upsert_territory(session, row["code"], fields)
+        await catalog.upsert_territory(session, row["code"], territory)
     counts["territories"] = len(territories)
 
     streets = read(folder, "streets.json")
@@ -68,7 +68,7 @@ async def load(session: AsyncSession, folder: Path) -> dict[str, int]:
 
     categories = parents_first(read(folder, "categories.json"))
     for row in categories:
-        fields = CategoryFields(
+        category = CategoryFields(
             name=row["name"],
             parent_code=row.get("parent"),
             description=row.get("description", ""),
@@ -78,18 +78,18 @@ async def load(session: AsyncSession, folder: Path) -> dict[str, int]:
             keywords=row.get("keywords", []),
             active=row.get("active", True),
         )
-        await catalog.upsert_category(session, row["code"], fields)
+        await catalog.upsert_category(session, row["code"], category)
     counts["categories"] = len(categories)
 
     providers = read(folder, "providers.json")
     for row in providers:
-        fields = ProviderFields(
+        provider = ProviderFields(
             name=row["name"],
             kind=row.get("kind", "municipal"),
             phone=row.get("phone"),
             email=row.get("email"),
         )
-        await catalog.upsert_provider(session, row["code"], fields)
+        await catalog.upsert_provider(session, row["code"], provider)
     counts["providers"] = len(providers)
 
     ref = ReferenceData()

@@ -3,8 +3,8 @@
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from app.errors import PreconditionFailed, Unauthorized
 from app.models import Ticket
@@ -64,8 +64,8 @@ async def get_actor(
     if x_citizen_token:
         row = (
             await session.execute(
-                select(Ticket.id, Ticket.number).where(
-                    Ticket.citizen_token_hash == digest(x_citizen_token.strip())
+                select(col(Ticket.id), col(Ticket.number)).where(
+                    col(Ticket.citizen_token_hash) == digest(x_citizen_token.strip())
                 )
             )
         ).first()

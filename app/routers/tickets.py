@@ -107,7 +107,7 @@ async def search_tickets(
     )
     tickets, next_cursor = await list_tickets(session, ref, principal, found, settings.phone_region)
     entitled = {t.citizen_id for t in tickets if t.citizen_id and sees_personal_data(principal, t)}
-    citizens = await citizens_by_id(session, entitled)  # type: ignore[arg-type]
+    citizens = await citizens_by_id(session, entitled)
     items = [_render(ref, principal, t, citizens.get(t.citizen_id or 0)) for t in tickets]
     return TicketPage(items=items, next_cursor=next_cursor)
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import col, select
 
 from app.errors import ConcurrentUpdate, Conflict, IdempotencyMismatch, InvalidInput
 from app.models import IdempotencyRecord
@@ -125,7 +125,7 @@ async def _idempotent(request: Request, handler: Handler, key: str) -> Response:
 
 async def _find(session: AsyncSession, scope: str, key: str) -> IdempotencyRecord | None:
     query = select(IdempotencyRecord).where(
-        IdempotencyRecord.principal == scope, IdempotencyRecord.key == key
+        col(IdempotencyRecord.principal) == scope, col(IdempotencyRecord.key) == key
     )
     return await session.scalar(query)
 

@@ -1,6 +1,7 @@
 """Who may see and do what. One table of action roles; one visibility rule per role."""
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, or_, true
+from sqlmodel import col, select
 
 from app.errors import Forbidden
 from app.models import Handoff, Role, Ticket
@@ -71,10 +72,10 @@ def visible_tickets(principal: Principal) -> ColumnElement[bool]:
     if principal.role in STAFF or principal.role == R.reader:
         return true()
     if principal.role == R.provider:
-        held_before = select(Handoff.ticket_id).where(Handoff.provider_id == principal.provider_id)
-        return or_(Ticket.provider_id == principal.provider_id, Ticket.id.in_(held_before))  # type: ignore[union-attr]
+        held_before = select(col(Handoff.ticket_id)).where(col(Handoff.provider_id) == principal.provider_id)
+        return or_(col(Ticket.provider_id) == principal.provider_id, col(Ticket.id).in_(held_before))
     if principal.role == R.integrator:
-        return Ticket.created_by_key_id == principal.key_id  # type: ignore[return-value]
+        return col(Ticket.created_by_key_id) == principal.key_id
     if principal.role == CITIZEN:
-        return Ticket.id == principal.ticket_id  # type: ignore[return-value]
+        return col(Ticket.id) == principal.ticket_id
     return false()

@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from app.errors import InvalidInput, UnknownReference
 from app.models import CloseReason, Handoff, Status, Ticket, utcnow
@@ -43,7 +43,11 @@ NOT_A_RESOLUTION = frozenset(
 async def open_handoff(session: AsyncSession, ticket: Ticket) -> Handoff | None:
     query = (
         select(Handoff)
-        .where(Handoff.ticket_id == ticket.id, Handoff.declined_at.is_(None), Handoff.ended_at.is_(None))  # type: ignore[union-attr]
+        .where(
+            Handoff.ticket_id == ticket.id,
+            col(Handoff.declined_at).is_(None),
+            col(Handoff.ended_at).is_(None),
+        )
         .order_by(Handoff.id.desc())  # type: ignore[union-attr]
         .limit(1)
     )
@@ -249,7 +253,7 @@ async def close(
     if data.reason is CloseReason.duplicate:
         if not data.duplicate_of:
             raise InvalidInput("Name the ticket this one repeats (duplicate_of).", field="duplicate_of")
-        original = await session.scalar(select(Ticket.id).where(Ticket.number == data.duplicate_of))
+        original = await session.scalar(select(col(Ticket.id)).where(Ticket.number == data.duplicate_of))
         if original is None or data.duplicate_of == ticket.number:
             raise UnknownReference(f"No other ticket {data.duplicate_of!r}.", field="duplicate_of")
         payload["duplicate_of"] = data.duplicate_of

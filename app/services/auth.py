@@ -4,8 +4,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from app.errors import InvalidInput, NotFound, UnknownReference
 from app.models import ApiKey, Role, utcnow
@@ -52,7 +52,7 @@ def principal_for_key(key: ApiKey) -> Principal:
 
 
 async def authenticate(session: AsyncSession, secret: str) -> ApiKey | None:
-    key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret)))
+    key = await session.scalar(select(ApiKey).where(col(ApiKey.key_hash) == digest(secret)))
     if key is None or key.revoked_at is not None:
         return None
     return key
@@ -81,7 +81,7 @@ async def create_key(
 
 async def ensure_key(session: AsyncSession, *, secret: str, name: str, role: Role) -> ApiKey:
     """Make sure a key with this secret exists and is active (the bootstrap admin key)."""
-    key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret)))
+    key = await session.scalar(select(ApiKey).where(col(ApiKey.key_hash) == digest(secret)))
     if key is None:
         key = ApiKey(name=name, role=role, prefix=secret[:10], key_hash=digest(secret))
         session.add(key)
@@ -93,7 +93,7 @@ async def ensure_key(session: AsyncSession, *, secret: str, name: str, role: Rol
 
 
 async def list_keys(session: AsyncSession) -> list[ApiKey]:
-    return list((await session.scalars(select(ApiKey).order_by(ApiKey.id))).all())
+    return list((await session.scalars(select(ApiKey).order_by(col(ApiKey.id)))).all())
 
 
 async def revoke_key(session: AsyncSession, key_id: int) -> ApiKey:

@@ -5,8 +5,8 @@ Shared by the confirmation loop and the softphone integration; each opens tasks 
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from app.models import CallbackReason, CallbackStatus, CallbackTask, utcnow
 
@@ -42,22 +42,22 @@ async def find_open_task(
     session: AsyncSession, reason: CallbackReason, *, phone: str | None = None, ticket_id: int | None = None
 ) -> CallbackTask | None:
     query = select(CallbackTask).where(
-        CallbackTask.status == CallbackStatus.open, CallbackTask.reason == reason
+        col(CallbackTask.status) == CallbackStatus.open, col(CallbackTask.reason) == reason
     )
     if ticket_id is not None:
-        query = query.where(CallbackTask.ticket_id == ticket_id)
+        query = query.where(col(CallbackTask.ticket_id) == ticket_id)
     elif phone is not None:
-        query = query.where(CallbackTask.phone == phone, CallbackTask.ticket_id.is_(None))  # type: ignore[union-attr]
+        query = query.where(col(CallbackTask.phone) == phone, col(CallbackTask.ticket_id).is_(None))
     else:
         return None
-    return await session.scalar(query.order_by(CallbackTask.id).limit(1))
+    return await session.scalar(query.order_by(col(CallbackTask.id)).limit(1))
 
 
 async def open_tasks_for_phone(session: AsyncSession, phone: str) -> list[CallbackTask]:
     query = select(CallbackTask).where(
-        CallbackTask.status == CallbackStatus.open, CallbackTask.phone == phone
+        col(CallbackTask.status) == CallbackStatus.open, col(CallbackTask.phone) == phone
     )
-    return list((await session.scalars(query.order_by(CallbackTask.due_at))).all())
+    return list((await session.scalars(query.order_by(col(CallbackTask.due_at)))).all())
 
 
 def finish(
@@ -74,8 +74,8 @@ async def queue(session: AsyncSession, *, limit: int = 100) -> list[CallbackTask
     """Open tasks, the most overdue first."""
     query = (
         select(CallbackTask)
-        .where(CallbackTask.status == CallbackStatus.open)
-        .order_by(CallbackTask.due_at, CallbackTask.id)
+        .where(col(CallbackTask.status) == CallbackStatus.open)
+        .order_by(col(CallbackTask.due_at), col(CallbackTask.id))
         .limit(limit)
     )
     return list((await session.scalars(query)).all())

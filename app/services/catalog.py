@@ -1,12 +1,12 @@
 """Reference data kept by admins and loaded from a city's seed files: create, update, upsert."""
 
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from app.errors import Conflict, InvalidInput, NotFound, UnknownReference
-from app.models import SETTLEMENT_KINDS, Category, Provider, RoutingRule, Street, Territory
+from app.models import SETTLEMENT_KINDS, Category, Provider, RoutingRule, Street, Territory, ident
 from app.schemas.reference import (
     CategoryFields,
     ProviderFields,
@@ -25,8 +25,11 @@ def _changed(session: AsyncSession) -> None:
     session.info[RELOAD_REFERENCE] = True
 
 
-async def _by_code(session: AsyncSession, model: Any, code: str) -> Any:
-    return await session.scalar(select(model).where(model.code == code))
+Coded = TypeVar("Coded", Category, Provider, Territory)
+
+
+async def _by_code(session: AsyncSession, model: type[Coded], code: str) -> Coded | None:
+    return await session.scalar(select(model).where(col(model.code) == code))
 
 
 def _apply(target: Any, fields: dict[str, Any]) -> None:
@@ -117,7 +120,7 @@ async def save_street(session: AsyncSession, data: StreetIn) -> Street:
     territory = await _by_code(session, Territory, data.territory_code)
     if territory is None:
         raise UnknownReference(f"No territory with code {data.territory_code!r}.", field="territory_code")
-    settlement = territory
+    settlement: Territory | None = territory
     while settlement is not None and settlement.kind not in SETTLEMENT_KINDS:
         settlement = await session.get(Territory, settlement.parent_id) if settlement.parent_id else None
     if settlement is None:
@@ -126,15 +129,20 @@ async def save_street(session: AsyncSession, data: StreetIn) -> Street:
         )
     search_name = street_search_name(data.name)
     street = await session.scalar(
-        select(Street).where(Street.settlement_id == settlement.id, Street.search_name == search_name)
+        select(Street).where(
+            col(Street.settlement_id) == settlement.id, col(Street.search_name) == search_name
+        )
     )
     if street is None:
         street = Street(
-            name=data.name, search_name=search_name, settlement_id=settlement.id, territory_id=territory.id
+            name=data.name,
+            search_name=search_name,
+            settlement_id=ident(settlement),
+            territory_id=ident(territory),
         )
         session.add(street)
     else:
-        street.name, street.territory_id = data.name, territory.id or 0
+        street.name, street.territory_id = data.name, ident(territory)
     await session.flush()
     _changed(session)
     return street
@@ -156,7 +164,7 @@ async def _rule_refs(
     provider = await _by_code(session, Provider, data.provider_code)
     if provider is None:
         raise UnknownReference(f"No provider with code {data.provider_code!r}.", field="provider_code")
-    return (category.id if category else None, territory.id if territory else None, int(provider.id))
+    return (category.id if category else None, territory.id if territory else None, ident(provider))
 
 
 async def save_rule(
@@ -164,10 +172,12 @@ async def save_rule(
 ) -> RoutingRule:
     category_id, territory_id, provider_id = await _rule_refs(session, ref, data)
     query = select(RoutingRule).where(
-        RoutingRule.category_id.is_(None) if category_id is None else RoutingRule.category_id == category_id,  # type: ignore[union-attr]
-        RoutingRule.territory_id.is_(None)
+        col(RoutingRule.category_id).is_(None)
+        if category_id is None
+        else col(RoutingRule.category_id) == category_id,
+        col(RoutingRule.territory_id).is_(None)
         if territory_id is None
-        else RoutingRule.territory_id == territory_id,  # type: ignore[union-attr]
+        else col(RoutingRule.territory_id) == territory_id,
     )
     rule = await session.scalar(query)
     if rule is not None and not upsert:
@@ -190,7 +200,7 @@ async def update_rule(session: AsyncSession, rule_id: int, data: RulePatch) -> R
         provider = await _by_code(session, Provider, data.provider_code)
         if provider is None:
             raise UnknownReference(f"No provider with code {data.provider_code!r}.", field="provider_code")
-        rule.provider_id = provider.id
+        rule.provider_id = ident(provider)
     if data.active is not None:
         rule.active = data.active
     await session.flush()

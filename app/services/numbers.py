@@ -2,6 +2,7 @@
 
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.models import Counter, utcnow
 
@@ -9,16 +10,16 @@ SEQUENCE = "ticket_number_seq"
 
 
 async def next_ticket_number(session: AsyncSession) -> str:
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # A sequence takes no row lock, so concurrent filings never wait on each other.
         value = (await session.execute(text(f"SELECT nextval('{SEQUENCE}')"))).scalar_one()
     else:
         value = (
             await session.execute(
                 update(Counter)
-                .where(Counter.name == "ticket")
-                .values(value=Counter.value + 1)
-                .returning(Counter.value)
+                .where(col(Counter.name) == "ticket")
+                .values(value=col(Counter.value) + 1)
+                .returning(col(Counter.value))
             )
         ).scalar_one()
     return f"{utcnow():%y}-{value:05d}"

@@ -9,8 +9,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from app.models import SETTLEMENT_KINDS, Category, Provider, RoutingRule, Street, Territory
 
@@ -55,7 +55,7 @@ class ReferenceData:
         providers = (await session.scalars(select(Provider))).all()
         territories = (await session.scalars(select(Territory))).all()
         streets = (await session.scalars(select(Street))).all()
-        rules = (await session.scalars(select(RoutingRule).where(RoutingRule.active))).all()
+        rules = (await session.scalars(select(RoutingRule).where(col(RoutingRule.active)))).all()
         # Swap whole dicts so a concurrent reader never sees a half-built snapshot.
         self.categories = {c.id: c for c in categories if c.id is not None}
         self.providers = {p.id: p for p in providers if p.id is not None}

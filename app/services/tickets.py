@@ -5,8 +5,10 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.errors import InvalidInput, NotFound, UnknownReference
 from app.models import (
@@ -134,9 +136,9 @@ async def _citizen_for(session: AsyncSession, data: TicketCreate, region: str) -
     if phone is not None:
         citizen = await session.scalar(
             select(Citizen)
-            .where(Citizen.phone == phone, Citizen.erased_at.is_(None))
-            .order_by(Citizen.id)
-            .limit(1)  # type: ignore[union-attr]
+            .where(Citizen.phone == phone, col(Citizen.erased_at).is_(None))
+            .order_by(col(Citizen.id))
+            .limit(1)
         )
     if citizen is None:
         citizen = Citizen(
@@ -195,7 +197,7 @@ def decode_cursor(cursor: str) -> int:
 
 def _filtered(
     ref: ReferenceData, principal: Principal, f: TicketFilter, region: str
-) -> Select[tuple[Ticket]]:
+) -> SelectOfScalar[Ticket]:
     query = select(Ticket).where(visible_tickets(principal))
     if f.status:
         query = query.where(Ticket.status.in_(f.status))  # type: ignore[attr-defined]
@@ -224,15 +226,17 @@ def _filtered(
         query = query.where(Ticket.created_at < f.created_to)
     if f.citizen_phone:
         phone = normalize_phone(f.citizen_phone, region)
-        query = query.where(Ticket.citizen_id.in_(select(Citizen.id).where(Citizen.phone == phone)))  # type: ignore[union-attr, arg-type]
+        query = query.where(
+            col(Ticket.citizen_id).in_(select(col(Citizen.id)).where(col(Citizen.phone) == phone))
+        )
     if f.q:
         pattern = f"%{f.q.strip().lower()}%"
         query = query.where(
             or_(
-                func.lower(Ticket.description).like(pattern),
-                func.lower(Ticket.address_text).like(pattern),
-                func.lower(Ticket.street).like(pattern),
-                Ticket.number == f.q.strip(),
+                func.lower(col(Ticket.description)).like(pattern),
+                func.lower(col(Ticket.address_text)).like(pattern),
+                func.lower(col(Ticket.street)).like(pattern),
+                col(Ticket.number) == f.q.strip(),
             )
         )
     return query
@@ -244,15 +248,15 @@ async def list_tickets(
     """A page of tickets, newest first, with the cursor of the next page (keyset pagination)."""
     query = _filtered(ref, principal, f, region)
     if f.cursor:
-        query = query.where(Ticket.id < decode_cursor(f.cursor))  # type: ignore[operator]
-    rows = list((await session.scalars(query.order_by(Ticket.id.desc()).limit(f.limit + 1))).all())  # type: ignore[union-attr]
+        query = query.where(col(Ticket.id) < decode_cursor(f.cursor))
+    rows = list((await session.scalars(query.order_by(col(Ticket.id).desc()).limit(f.limit + 1))).all())
     more = len(rows) > f.limit
     rows = rows[: f.limit]
     return rows, encode_cursor(rows[-1].id or 0) if more and rows else None
 
 
 async def ticket_events(session: AsyncSession, ticket: Ticket) -> list[TicketEvent]:
-    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
+    query = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(col(TicketEvent.id))
     return list((await session.scalars(query)).all())
 
 
