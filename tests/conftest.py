@@ -213,3 +213,72 @@ async def committed(settings: Settings) -> AsyncIterator[FastAPI]:
         await session.execute(text("DELETE FROM tickets WHERE id > :first"), {"first": first})
         await session.commit()
     await engine.dispose()
+
+
+class Actors:
+    """Keys for each role, plus helpers to file a ticket and drive it to a state through the API."""
+
+    def __init__(self, client: httpx.AsyncClient, keys: dict[str, dict[str, str]]) -> None:
+        self.client = client
+        self.keys = keys
+
+    def __getitem__(self, role: str) -> dict[str, str]:
+        return self.keys[role]
+
+    async def file(self, **overrides: Any) -> dict[str, Any]:
+        response = await self.client.post(
+            "/api/v1/tickets", json=water_ticket(**overrides), headers=self["operator"]
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def act(
+        self, number: str, action: str, who: str | dict[str, str], body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        headers = self[who] if isinstance(who, str) else who
+        return await self.client.post(f"/api/v1/tickets/{number}/{action}", json=body or {}, headers=headers)
+
+    async def ticket_in(self, state: str) -> dict[str, Any]:
+        """A fresh water-leak ticket driven through the API to ``state``; returns the creation body."""
+        created = await self.file()
+        number, citizen = created["number"], {"X-Citizen-Token": created["citizen_token"]}
+        steps: dict[str, list[tuple[str, str | dict[str, str], dict[str, Any]]]] = {
+            "routed": [],
+            "received": [("decline", "provider", {"reason": "Не наша мережа"})],
+            "assigned": [("accept", "provider", {})],
+            "in_progress": [("accept", "provider", {}), ("start", "provider", {})],
+            "resolved": [("accept", "provider", {}), ("resolve", "provider", RESOLUTION)],
+            "confirmed": [
+                ("accept", "provider", {}),
+                ("resolve", "provider", RESOLUTION),
+                ("confirm", citizen, {}),
+            ],
+            "closed": [
+                ("accept", "provider", {}),
+                ("resolve", "provider", RESOLUTION),
+                ("close", "operator", {"reason": "no_response"}),
+            ],
+        }
+        for action, who, body in steps[state]:
+            response = await self.act(number, action, who, body)
+            assert response.status_code == 200, response.text
+        return created
+
+
+RESOLUTION = {"resolution": "Замінено ділянку труби, тиск відновлено", "work_order": "WO-2026-0042"}
+
+
+@pytest.fixture
+async def actors(client: httpx.AsyncClient, make_key: KeyMaker, admin: dict[str, str]) -> Actors:
+    keys = {
+        "admin": admin,
+        "operator": await make_key("operator"),
+        "supervisor": await make_key("supervisor"),
+        "provider": await make_key("provider", "miskvodokanal"),
+        "other_provider": await make_key("provider", "misksvitlo"),
+        "integrator": await make_key("integrator"),
+        "reader": await make_key("reader"),
+        "pbx": await make_key("pbx"),
+    }
+    return Actors(client, keys)

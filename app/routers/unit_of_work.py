@@ -95,7 +95,6 @@ async def _idempotent(request: Request, handler: Handler, key: str) -> Response:
     session = request_session(request)
     stored = await _find(session, scope, key)
     if stored is not None:
-        await session.rollback()
         return _replay(stored, fingerprint)
 
     def remember(session: AsyncSession, response: Response) -> None:
@@ -118,7 +117,6 @@ async def _idempotent(request: Request, handler: Handler, key: str) -> Response:
         # Either a twin request with this key committed first (answer as it did), or a real conflict.
         stored = await _find(session, scope, key)
         if stored is not None:
-            await session.rollback()
             return _replay(stored, fingerprint)
         raise Conflict("The change conflicts with data already stored.") from None
 

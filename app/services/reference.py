@@ -15,9 +15,9 @@ from sqlmodel import col, select
 from app.models import SETTLEMENT_KINDS, Category, Provider, RoutingRule, Street, Territory
 
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'", "´": "'"})
-_STREET_PREFIX = re.compile(
-    r"^(вулиця|вул\.?|проспект|просп\.?|пр-т|провулок|пров\.?|бульвар|бульв\.?|б-р|площа|пл\.?|"
-    r"майдан|шосе|узвіз|тупик|проїзд|набережна)\s+"
+_STREET_TYPE = re.compile(
+    r"вулиця|вул\.?|проспект|просп\.?|пр-т|провулок|пров\.?|бульвар|бульв\.?|б-р|площа|пл\.?|"
+    r"майдан|шосе|узвіз|тупик|проїзд|набережна"
 )
 _SETTLEMENT_PREFIX = re.compile(r"^(місто|м\.|село|с\.|селище|смт\.?)\s*")
 
@@ -29,8 +29,14 @@ def fold(text: str) -> str:
 
 
 def street_search_name(name: str) -> str:
+    """The street's own name: 'вул. Харківська', 'Харківська вулиця' and 'харківська' agree."""
     folded = fold(name)
-    return _STREET_PREFIX.sub("", folded, count=1).strip() or folded
+    words = folded.split()
+    if len(words) > 1 and _STREET_TYPE.fullmatch(words[-1]):
+        words = words[:-1]
+    if len(words) > 1 and _STREET_TYPE.fullmatch(words[0]):
+        words = words[1:]
+    return " ".join(words)
 
 
 def settlement_search_name(name: str) -> str:
