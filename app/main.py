@@ -38,10 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await startup(app)
-        tasks = []
-        if settings.run_workers:
-            ctx = workers.WorkerContext(settings, app.state.sessionmaker, app.state.reference)
-            tasks = workers.start(ctx)
+        ctx = workers.WorkerContext(settings, app.state.sessionmaker, app.state.reference)
+        tasks = workers.start(ctx, shared=settings.run_workers)
         try:
             yield
         finally:

@@ -14,7 +14,7 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     #: Ensures an admin API key with this secret exists at start-up (empty: none).
     bootstrap_admin_key: str = ""
-    #: Folder of seed files loaded by ``python -m seeds``.
+    #: Folder of seed files loaded by ``python -m app.seed``.
     seed_dir: Path = Path("seeds/sumy")
     #: Region used to read phone numbers written without a country code.
     phone_region: str = "UA"

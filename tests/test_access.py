@@ -154,3 +154,12 @@ async def test_provider_key_needs_known_provider(actors: Actors) -> None:
     )
     assert response.status_code == 422
     assert response.json()["type"] == "urn:hotline:problem:unknown-reference"
+
+
+async def test_citizen_token_cannot_read_timeline_or_reopen(actors: Actors) -> None:
+    created = await actors.ticket_in("confirmed")
+    token = {"X-Citizen-Token": created["citizen_token"]}
+    number = created["number"]
+    assert (await actors.client.get(f"/api/v1/tickets/{number}/events", headers=token)).status_code == 401
+    reopen = await actors.client.post(f"/api/v1/tickets/{number}/reopen", json={"reason": "знову"}, headers=token)
+    assert reopen.status_code == 401

@@ -85,3 +85,14 @@ async def test_concurrent_twins_create_one_ticket(committed: FastAPI, make_key: 
             select(func.count()).select_from(Ticket).where(Ticket.description == "Двійник запиту")
         )
     assert count == 1
+
+
+async def test_revoked_key_cannot_read_back_stored_response(actors: Actors) -> None:
+    created = await actors.client.post(
+        "/api/v1/api-keys", json={"name": "short-lived", "role": "operator"}, headers=actors["admin"]
+    )
+    key = created.json()
+    headers = {"Authorization": f"Bearer {key['key']}", "Idempotency-Key": "before-revoke"}
+    assert (await actors.client.post("/api/v1/tickets", json=water_ticket(), headers=headers)).status_code == 201
+    await actors.client.post(f"/api/v1/api-keys/{key['id']}/revoke", headers=actors["admin"])
+    assert (await actors.client.post("/api/v1/tickets", json=water_ticket(), headers=headers)).status_code == 401

@@ -154,3 +154,9 @@ async def test_territory_filter_includes_subtree(actors: Actors) -> None:
     )
     numbers = {t["number"] for t in found.json()["items"]}
     assert in_city in numbers and village not in numbers
+
+
+async def test_list_free_text_treats_wildcards_literally(actors: Actors) -> None:
+    await actors.file(description="Тиск 50 відсотків")
+    found = await actors.client.get("/api/v1/tickets", params={"q": "50%"}, headers=actors["operator"])
+    assert found.json()["items"] == []

@@ -123,10 +123,9 @@ async def read_ticket(number: str, session: SessionDep, ref: RefDep, actor: Acto
 
 
 @router.get("/{number}/events", response_model=list[EventRead])
-async def read_timeline(number: str, session: SessionDep, actor: ActorDep) -> list[EventRead]:
+async def read_timeline(number: str, session: SessionDep, actor: PrincipalDep) -> list[EventRead]:
     """The ticket's timeline: every change, who made it and when."""
-    if actor.kind == "key":
-        require_role(actor, READERS, "read tickets")
+    require_role(actor, READERS, "read tickets")
     ticket = await get_ticket(session, actor, number)
     return [
         EventRead(
@@ -256,7 +255,7 @@ async def reopen_ticket(
     session: SessionDep,
     ref: RefDep,
     settings: SettingsDep,
-    actor: ActorDep,
+    actor: PrincipalDep,
     if_match: IfMatch = None,
 ) -> Response:
     """Reopen a confirmed or no-response ticket within the reopen window."""

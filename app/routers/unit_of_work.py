@@ -18,7 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 
 from app.errors import ConcurrentUpdate, Conflict, IdempotencyMismatch, InvalidInput
-from app.models import IdempotencyRecord
+from app.models import IdempotencyRecord, Ticket
+from app.services.auth import authenticate, digest
 from app.services.catalog import RELOAD_REFERENCE
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -94,7 +95,7 @@ async def _idempotent(request: Request, handler: Handler, key: str) -> Response:
     fingerprint = hashlib.sha256(request.url.path.encode() + b"\n" + body).hexdigest()
     session = request_session(request)
     stored = await _find(session, scope, key)
-    if stored is not None:
+    if stored is not None and await _credential_still_valid(session, request):
         return _replay(stored, fingerprint)
 
     def remember(session: AsyncSession, response: Response) -> None:
@@ -119,6 +120,21 @@ async def _idempotent(request: Request, handler: Handler, key: str) -> Response:
         if stored is not None:
             return _replay(stored, fingerprint)
         raise Conflict("The change conflicts with data already stored.") from None
+
+
+async def _credential_still_valid(session: AsyncSession, request: Request) -> bool:
+    """A revoked key must not read back what it once got; the endpoint itself answers 401 then."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        return await authenticate(session, secret.strip()) is not None
+    token = request.headers.get("x-citizen-token", "").strip()
+    if token:
+        found = await session.scalar(
+            select(col(Ticket.id)).where(col(Ticket.citizen_token_hash) == digest(token))
+        )
+        return found is not None
+    return False
 
 
 async def _find(session: AsyncSession, scope: str, key: str) -> IdempotencyRecord | None:

@@ -24,7 +24,7 @@ ACTION_ROLES: dict[Action, frozenset[str]] = {
     Action.extend: frozenset({R.admin, R.supervisor, R.provider}),
     Action.confirm: frozenset({R.admin, R.supervisor, R.operator, R.integrator, CITIZEN}),
     Action.reject: frozenset({R.admin, R.supervisor, R.operator, R.integrator, CITIZEN}),
-    Action.reopen: frozenset({R.admin, R.supervisor, R.operator, R.integrator, CITIZEN}),
+    Action.reopen: frozenset({R.admin, R.supervisor, R.operator, R.integrator}),
     Action.close: frozenset({R.admin, R.supervisor, R.operator}),
 }
 PROVIDER_HOLDS = frozenset({Action.accept, Action.decline, Action.start, Action.resolve, Action.extend})

@@ -271,7 +271,7 @@ async def close_ticket(
     """Close without confirmation (also used by the watcher and the call-back queue for no_response)."""
     check(ticket, Action.close)
     now = utcnow()
-    if ticket.status in (Status.routed,):
+    if ticket.status in (Status.routed, Status.assigned, Status.in_progress):
         handoff = await open_handoff(session, ticket)
         if handoff is not None:
             handoff.ended_at = now

@@ -83,7 +83,8 @@ async def ensure_key(session: AsyncSession, *, secret: str, name: str, role: Rol
     """Make sure a key with this secret exists and is active (the bootstrap admin key)."""
     key = await session.scalar(select(ApiKey).where(col(ApiKey.key_hash) == digest(secret)))
     if key is None:
-        key = ApiKey(name=name, role=role, prefix=secret[:10], key_hash=digest(secret))
+        # The operator chose this secret; no part of it is shown back.
+        key = ApiKey(name=name, role=role, prefix="bootstrap", key_hash=digest(secret))
         session.add(key)
     else:
         key.revoked_at = None

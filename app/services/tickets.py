@@ -153,9 +153,7 @@ async def _citizen_for(session: AsyncSession, data: TicketCreate, region: str) -
     return citizen
 
 
-async def get_ticket(
-    session: AsyncSession, principal: Principal, number: str, *, for_update: bool = False
-) -> Ticket:
+async def get_ticket(session: AsyncSession, principal: Principal, number: str) -> Ticket:
     """The ticket by its number, if the principal may see it (else 404: its existence is not told)."""
     query = select(Ticket).where(Ticket.number == number.strip(), visible_tickets(principal))
     ticket = await session.scalar(query)
@@ -230,12 +228,13 @@ def _filtered(
             col(Ticket.citizen_id).in_(select(col(Citizen.id)).where(col(Citizen.phone) == phone))
         )
     if f.q:
-        pattern = f"%{f.q.strip().lower()}%"
+        escaped = f.q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         query = query.where(
             or_(
-                func.lower(col(Ticket.description)).like(pattern),
-                func.lower(col(Ticket.address_text)).like(pattern),
-                func.lower(col(Ticket.street)).like(pattern),
+                func.lower(col(Ticket.description)).like(pattern, escape="\\"),
+                func.lower(col(Ticket.address_text)).like(pattern, escape="\\"),
+                func.lower(col(Ticket.street)).like(pattern, escape="\\"),
                 col(Ticket.number) == f.q.strip(),
             )
         )

@@ -36,6 +36,8 @@ class Job:
     name: str
     interval: Callable[[Settings], float]
     run: JobFn
+    #: Runs in every process that serves requests, whatever ``run_workers`` says (process-local state).
+    per_process: bool = False
 
 
 async def refresh_reference(ctx: WorkerContext) -> None:
@@ -51,7 +53,7 @@ async def purge_keys(ctx: WorkerContext) -> None:
 def jobs() -> list[Job]:
     """Every periodic job; later modules add theirs here."""
     return [
-        Job("reference-refresh", lambda s: s.reference_refresh_seconds, refresh_reference),
+        Job("reference-refresh", lambda s: s.reference_refresh_seconds, refresh_reference, per_process=True),
         Job("idempotency-purge", lambda s: 3600.0, purge_keys),
     ]
 
@@ -68,8 +70,10 @@ async def _loop(job: Job, ctx: WorkerContext) -> None:
         await asyncio.sleep(interval)
 
 
-def start(ctx: WorkerContext) -> list["asyncio.Task[None]"]:
-    return [asyncio.create_task(_loop(job, ctx), name=f"hotline:{job.name}") for job in jobs()]
+def start(ctx: WorkerContext, *, shared: bool = True) -> list["asyncio.Task[None]"]:
+    """Start the jobs: the per-process ones always, the shared ones (claiming work) when ``shared``."""
+    chosen = [job for job in jobs() if shared or job.per_process]
+    return [asyncio.create_task(_loop(job, ctx), name=f"hotline:{job.name}") for job in chosen]
 
 
 async def stop(tasks: list["asyncio.Task[None]"]) -> None:
