@@ -161,5 +161,7 @@ async def test_citizen_token_cannot_read_timeline_or_reopen(actors: Actors) -> N
     token = {"X-Citizen-Token": created["citizen_token"]}
     number = created["number"]
     assert (await actors.client.get(f"/api/v1/tickets/{number}/events", headers=token)).status_code == 401
-    reopen = await actors.client.post(f"/api/v1/tickets/{number}/reopen", json={"reason": "знову"}, headers=token)
+    reopen = await actors.client.post(
+        f"/api/v1/tickets/{number}/reopen", json={"reason": "знову"}, headers=token
+    )
     assert reopen.status_code == 401

@@ -93,6 +93,10 @@ async def test_revoked_key_cannot_read_back_stored_response(actors: Actors) -> N
     )
     key = created.json()
     headers = {"Authorization": f"Bearer {key['key']}", "Idempotency-Key": "before-revoke"}
-    assert (await actors.client.post("/api/v1/tickets", json=water_ticket(), headers=headers)).status_code == 201
+    assert (
+        await actors.client.post("/api/v1/tickets", json=water_ticket(), headers=headers)
+    ).status_code == 201
     await actors.client.post(f"/api/v1/api-keys/{key['id']}/revoke", headers=actors["admin"])
-    assert (await actors.client.post("/api/v1/tickets", json=water_ticket(), headers=headers)).status_code == 401
+    assert (
+        await actors.client.post("/api/v1/tickets", json=water_ticket(), headers=headers)
+    ).status_code == 401
