@@ -23,7 +23,9 @@ def events(call_id: str, caller: str = CALLER) -> list[dict[str, Any]]:
     ]
 
 
-async def send(client: httpx.AsyncClient, pbx: dict[str, str], body: dict[str, Any], form: bool = False) -> Any:
+async def send(
+    client: httpx.AsyncClient, pbx: dict[str, str], body: dict[str, Any], form: bool = False
+) -> Any:
     if form:
         response = await client.post("/api/v1/cti/events", data=body, headers=pbx)
     else:
@@ -77,7 +79,9 @@ async def test_call_event_with_key_in_path_is_accepted(
     assert (await the_call(client, admin, "c-path"))["outcome"] == "ringing"
 
 
-async def test_call_event_with_operator_key_is_forbidden(client: httpx.AsyncClient, make_key: KeyMaker) -> None:
+async def test_call_event_with_operator_key_is_forbidden(
+    client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
     operator = await make_key("operator")
     response = await client.post("/api/v1/cti/events", json=events("c-x")[0], headers=operator)
     assert response.status_code == 403
