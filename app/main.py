@@ -9,7 +9,7 @@ from app import workers
 from app.db import create_engine, create_sessionmaker, session_scope
 from app.errors import install_error_handlers
 from app.models import Role
-from app.routers import health, keys, reference, tickets
+from app.routers import cti, health, keys, open311, reference, tickets
 from app.services.auth import ensure_key
 from app.services.reference import ReferenceData
 from app.settings import Settings, get_settings
@@ -57,4 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, keys, tickets, reference):
         app.include_router(module.router)
+    app.include_router(cti.router)
+    app.include_router(open311.router)
+    open311.install_error_handlers(app)
     return app

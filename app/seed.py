@@ -16,11 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import create_engine, create_sessionmaker, session_scope
 from app.schemas.reference import CategoryFields, ProviderFields, RuleIn, StreetIn, TerritoryFields
 from app.services import catalog
+from app.services.attributes import load_attributes
 from app.services.reference import ReferenceData
 from app.settings import get_settings
 
 #: Extra steps later modules add (e.g. SLA policies): each reads its own file from the folder.
 EXTRA_STEPS: list[Callable[[AsyncSession, ReferenceData, Path], Awaitable[int]]] = []
+EXTRA_STEPS.append(load_attributes)
 
 
 def read(folder: Path, name: str) -> list[dict[str, Any]]:

@@ -28,6 +28,16 @@ class Settings(BaseSettings):
     run_workers: bool = True
     #: Log SQL statements.
     sql_echo: bool = False
+    #: Days back in which an earlier call makes a caller a "repeat caller" on the screen pop.
+    cti_repeat_caller_days: int = 7
+    #: Minutes after a missed call by which its call-back is due.
+    cti_callback_due_minutes: int = 15
+    #: The Open311 jurisdiction_id served; a request naming another gets 404 (empty: any is accepted).
+    open311_jurisdiction_id: str = ""
+    #: Contact text shown in the Open311 service discovery document.
+    open311_contact: str = "Служба 15-80, Сумська міська рада"
+    #: Where an Open311 integrator asks for an api_key (shown in the discovery document).
+    open311_key_service: str = "Ask the hotline administrator for an integrator API key."
 
 
 @lru_cache
