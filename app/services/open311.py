@@ -393,7 +393,7 @@ async def render(session: AsyncSession, ref: ReferenceData, tickets: list[Ticket
             .group_by(col(TicketEvent.ticket_id))
         )
         last_step = {
-            e.ticket_id: e
+            e.ticket_id or 0: e
             for e in await session.scalars(select(TicketEvent).where(col(TicketEvent.id).in_(latest)))
         }
     return [_request(ref, t, extras.get(t.id or 0), last_step.get(t.id or 0)) for t in tickets]
