@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, UnknownReference
-from app.models import CloseReason, Handoff, Status, Ticket, utcnow
+from app.models import Channel, CloseReason, Handoff, Status, Ticket, utcnow
 from app.schemas.tickets import (
     AcceptIn,
     CloseIn,
@@ -18,9 +18,10 @@ from app.schemas.tickets import (
     RouteIn,
     StartIn,
 )
+from app.services import callbacks
 from app.services.access import ensure_may_act
 from app.services.auth import Principal
-from app.services.lifecycle import Action, change, check
+from app.services.lifecycle import Action, change, check, record
 from app.services.reference import ReferenceData
 from app.services.routing import pick_provider
 from app.services.tickets import hand_to
@@ -157,6 +158,9 @@ async def resolve(
         actor,
         _drop_none(resolution=data.resolution, evidence_url=ticket.evidence_url, work_order=data.work_order),
     )
+    if ticket.channel is Channel.phone:
+        # A phone citizen has no channel of their own: an operator calls back to ask.
+        await callbacks.open_confirmation(session, ticket)
 
 
 async def confirm(
@@ -184,6 +188,16 @@ async def reject(
         Action.reject,
         actor,
         {"reason": data.reason, "reopen_count": ticket.reopen_count},
+    )
+    # The rejection sends the ticket back to work: the provider hears of it as a reopen.
+    record(
+        session,
+        ref,
+        ticket,
+        "reopened",
+        actor,
+        {"reason": data.reason, "reopen_count": ticket.reopen_count, "after": "rejected"},
+        from_status=Status.resolved,
     )
 
 
