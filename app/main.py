@@ -9,7 +9,7 @@ from app import workers
 from app.db import create_engine, create_sessionmaker, session_scope
 from app.errors import install_error_handlers
 from app.models import Role
-from app.routers import cti, health, keys, open311, reference, tickets
+from app.routers import callbacks, cti, health, keys, open311, reference, tickets, webhooks
 from app.services.auth import ensure_key
 from app.services.reference import ReferenceData
 from app.settings import Settings, get_settings
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.reference = ReferenceData()
     install_error_handlers(app)
-    for module in (health, keys, tickets, reference):
+    for module in (health, keys, tickets, reference, webhooks, callbacks):
         app.include_router(module.router)
     app.include_router(cti.router)
     app.include_router(open311.router)

@@ -38,6 +38,22 @@ class Settings(BaseSettings):
     open311_contact: str = "Служба 15-80, Сумська міська рада"
     #: Where an Open311 integrator asks for an api_key (shown in the discovery document).
     open311_key_service: str = "Ask the hotline administrator for an integrator API key."
+    #: Waits between webhook attempts (s, m, h, d); after the last one a delivery is dead-lettered.
+    webhook_retry_schedule: str = "5s,30s,2m,10m,1h,6h,12h"
+    #: Seconds between runs of the outbox dispatcher and the webhook sender.
+    webhook_poll_seconds: float = 1.0
+    #: Seconds a receiver has to answer one webhook request.
+    webhook_timeout_seconds: float = 10.0
+    #: Outbox rows fanned out, or deliveries sent, per run.
+    webhook_batch_size: int = 100
+    #: Hours the previous secret still signs webhooks after a rotation.
+    webhook_secret_overlap_hours: int = 24
+    #: The API's public address, to build the confirm/reject links sent to integrators ("" = paths only).
+    public_base_url: str = ""
+    #: Unreachable confirmation calls after which the ticket closes as no_response.
+    callback_max_attempts: int = 3
+    #: Minutes until the next call after an unreachable one.
+    callback_retry_minutes: int = 120
 
 
 @lru_cache

@@ -8,7 +8,7 @@ from several connections (races, workers) use ``committed``, which cleans up aft
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from app.seed import load as load_seeds
 from app.services.auth import create_key, ensure_key
 from app.services.reference import ReferenceData
 from app.settings import Settings
+from tests.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -282,3 +283,33 @@ async def actors(client: httpx.AsyncClient, make_key: KeyMaker, admin: dict[str,
         "pbx": await make_key("pbx"),
     }
     return Actors(client, keys)
+
+
+# --- webhooks (issue 4) -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP receiver on 127.0.0.1, stopped after the test."""
+    started = Receiver().start()
+    yield started
+    started.stop()
+
+
+Pump = Callable[[], Awaitable[None]]
+
+
+@pytest.fixture
+def pump(app: FastAPI, settings: Settings) -> Pump:
+    """Run the outbox dispatcher and the webhook sender until nothing more is due (retries at once)."""
+    from app.workers.webhooks import dispatch_all, send_due
+
+    fast = settings.model_copy(update={"webhook_retry_schedule": "0s,0s", "webhook_timeout_seconds": 5.0})
+
+    async def run() -> None:
+        for _ in range(20):
+            await dispatch_all(app.state.sessionmaker, app.state.reference, fast)
+            if await send_due(app.state.sessionmaker, fast) == 0:
+                return
+
+    return run

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.errors import InvalidInput, UnknownReference
-from app.models import CloseReason, Handoff, Status, Ticket, utcnow
+from app.models import Channel, CloseReason, Handoff, Status, Ticket, utcnow
 from app.schemas.tickets import (
     AcceptIn,
     CloseIn,
@@ -18,6 +18,7 @@ from app.schemas.tickets import (
     RouteIn,
     StartIn,
 )
+from app.services import callbacks
 from app.services.access import ensure_may_act
 from app.services.auth import Principal
 from app.services.lifecycle import Action, change, check
@@ -161,6 +162,9 @@ async def resolve(
         actor,
         _drop_none(resolution=data.resolution, evidence_url=ticket.evidence_url, work_order=data.work_order),
     )
+    if ticket.channel is Channel.phone:
+        # A phone citizen has no channel of their own: an operator calls back to ask.
+        await callbacks.open_confirmation(session, ticket)
 
 
 async def confirm(

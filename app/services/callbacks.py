@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.models import CallbackReason, CallbackStatus, CallbackTask, utcnow
+from app.models import CallbackReason, CallbackStatus, CallbackTask, Citizen, Ticket, utcnow
 
 
 async def open_task(
@@ -79,3 +79,17 @@ async def queue(session: AsyncSession, *, limit: int = 100) -> list[CallbackTask
         .limit(limit)
     )
     return list((await session.scalars(query)).all())
+
+
+async def open_confirmation(session: AsyncSession, ticket: Ticket) -> CallbackTask | None:
+    """Ask a phone citizen whether the fix is real: a call-back task, if we have a number to call."""
+    citizen = await session.get(Citizen, ticket.citizen_id) if ticket.citizen_id else None
+    if citizen is None or citizen.erased_at is not None or not citizen.phone:
+        return None
+    return await open_task(
+        session,
+        CallbackReason.confirmation,
+        phone=citizen.phone,
+        citizen_id=citizen.id,
+        ticket_id=ticket.id,
+    )

@@ -73,6 +73,10 @@ EVENT_OF_ACTION: dict[Action, str] = {
 }
 
 
+#: Further messages an action sends besides its own: a rejection is also a reopen for the provider.
+ALSO_ANNOUNCED: dict[Action, tuple[str, ...]] = {Action.reject: ("reopened",)}
+
+
 def allowed_actions(status: Status) -> list[str]:
     return [action.value for action, move in TRANSITIONS.items() if status in move.sources]
 
@@ -101,7 +105,16 @@ def change(
     target = check(ticket, action)
     before = ticket.status
     ticket.status = target
-    return record(session, ref, ticket, EVENT_OF_ACTION[action], actor, payload, from_status=before)
+    return record(
+        session,
+        ref,
+        ticket,
+        EVENT_OF_ACTION[action],
+        actor,
+        payload,
+        from_status=before,
+        also_announce=ALSO_ANNOUNCED.get(action, ()),
+    )
 
 
 def record(
@@ -114,6 +127,7 @@ def record(
     *,
     from_status: Status | None = None,
     notify: bool = True,
+    also_announce: tuple[str, ...] = (),
 ) -> TicketEvent:
     """Append an event, and the outbox message that reports it, to the current transaction."""
     now = utcnow()
@@ -131,20 +145,23 @@ def record(
     )
     event.ticket = ticket
     session.add(event)
-    if notify:
-        # The snapshot has no personal data: the dispatcher adds the citizen's contact, as it is at
-        # delivery time (or erased), for the receivers allowed to see it.
+    if not notify:
+        return event
+    # The snapshot has no personal data: the dispatcher adds the citizen's contact, as it is at
+    # delivery time (or erased), for the receivers allowed to see it.
+    snapshot = ticket_view(ticket, ref).model_dump(mode="json", exclude={"citizen"})
+    for announced in (event_type, *also_announce):
         message = OutboxMessage(
-            type=f"ticket.{event_type}",
+            type=f"ticket.{announced}",
             created_at=now,
             payload={
-                "type": f"ticket.{event_type}",
+                "type": f"ticket.{announced}",
                 "at": now.isoformat(),
                 "actor": {"type": actor.kind, "name": actor.name, "role": actor.role},
                 "from_status": from_status.value if from_status else None,
                 "to_status": ticket.status.value,
                 "data": payload or {},
-                "ticket": ticket_view(ticket, ref).model_dump(mode="json", exclude={"citizen"}),
+                "ticket": snapshot,
             },
         )
         message.event = event

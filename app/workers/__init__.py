@@ -17,6 +17,7 @@ from app.db import session_scope
 from app.services.maintenance import purge_idempotency_keys
 from app.services.reference import ReferenceData
 from app.settings import Settings
+from app.workers.webhooks import dispatch_all, send_due
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,21 @@ async def purge_keys(ctx: WorkerContext) -> None:
         await purge_idempotency_keys(session, ctx.settings.idempotency_ttl_hours)
 
 
+async def dispatch_outbox(ctx: WorkerContext) -> None:
+    await dispatch_all(ctx.sessionmaker, ctx.reference, ctx.settings)
+
+
+async def send_webhooks(ctx: WorkerContext) -> None:
+    await send_due(ctx.sessionmaker, ctx.settings)
+
+
 def jobs() -> list[Job]:
     """Every periodic job; later modules add theirs here."""
     return [
         Job("reference-refresh", lambda s: s.reference_refresh_seconds, refresh_reference, per_process=True),
         Job("idempotency-purge", lambda s: 3600.0, purge_keys),
+        Job("outbox-dispatch", lambda s: s.webhook_poll_seconds, dispatch_outbox),
+        Job("webhook-send", lambda s: s.webhook_poll_seconds, send_webhooks),
     ]
 
 
