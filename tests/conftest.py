@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlmodel import SQLModel
 
 from app.db import create_engine, session_scope
 from app.main import create_app
@@ -209,8 +210,10 @@ async def committed(settings: Settings) -> AsyncIterator[FastAPI]:
         first = (await session.execute(text("SELECT coalesce(max(id), 0) FROM tickets"))).scalar_one()
     yield application
     async with factory() as session:
-        for table in ("outbox", "ticket_events", "handoffs", "callback_tasks"):
-            await session.execute(text(f"DELETE FROM {table} WHERE ticket_id > :first"), {"first": first})
+        # Every table that points at a ticket, dependents first, so later features clean up too.
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            if "ticket_id" in table.c and table.name != "tickets":
+                await session.execute(table.delete().where(table.c.ticket_id > first))
         await session.execute(text("DELETE FROM tickets WHERE id > :first"), {"first": first})
         await session.commit()
     await engine.dispose()

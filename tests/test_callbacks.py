@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import CallbackReason, utcnow
 from app.services import callbacks
-from tests.conftest import KeyMaker, water_ticket
+from tests.conftest import Actors, KeyMaker, water_ticket
 
 RESOLUTION = {"resolution": "Замінено ділянку труби, витік усунуто", "work_order": "WO-7"}
 
@@ -149,3 +149,15 @@ async def test_missed_call_confirmed_outcome_is_refused(
     await session.commit()
     response = await outcome(client, await make_key("operator"), task.id or 0, outcome="confirmed")
     assert response.status_code == 422
+
+
+async def test_confirmation_by_token_settles_the_call(actors: Actors) -> None:
+    created = await actors.ticket_in("resolved")
+    queue = (await actors.client.get("/api/v1/callbacks", headers=actors["operator"])).json()
+    assert created["number"] in [t["ticket_number"] for t in queue]
+    confirmed = await actors.act(
+        created["number"], "confirm", {"X-Citizen-Token": created["citizen_token"]}, {}
+    )
+    assert confirmed.status_code == 200
+    queue = (await actors.client.get("/api/v1/callbacks", headers=actors["operator"])).json()
+    assert created["number"] not in [t["ticket_number"] for t in queue]

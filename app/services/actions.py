@@ -176,6 +176,7 @@ async def confirm(
     ticket.rating = data.rating
     ticket.rating_comment = data.comment
     change(session, ref, ticket, Action.confirm, actor, _drop_none(rating=data.rating, comment=data.comment))
+    await callbacks.settle_confirmation(session, ticket, "confirmed", actor.name)
 
 
 async def reject(
@@ -193,6 +194,7 @@ async def reject(
         actor,
         {"reason": data.reason, "reopen_count": ticket.reopen_count},
     )
+    await callbacks.settle_confirmation(session, ticket, "rejected", actor.name)
 
 
 async def reopen(
@@ -279,6 +281,8 @@ async def close_ticket(
         handoff = await open_handoff(session, ticket)
         if handoff is not None:
             handoff.ended_at = now
+    if ticket.status is Status.resolved:
+        await callbacks.settle_confirmation(session, ticket, reason.value, actor.name)
     ticket.closed_at = now
     ticket.close_reason = reason
     change(session, ref, ticket, Action.close, actor, payload or {"reason": reason.value})

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.models import CallbackReason, CallbackStatus, CallbackTask, Citizen, Ticket, utcnow
+from app.models import CallbackReason, CallbackStatus, CallbackTask, Channel, Citizen, Ticket, utcnow
 
 
 async def open_task(
@@ -93,3 +93,12 @@ async def open_confirmation(session: AsyncSession, ticket: Ticket) -> CallbackTa
         citizen_id=citizen.id,
         ticket_id=ticket.id,
     )
+
+
+async def settle_confirmation(session: AsyncSession, ticket: Ticket, outcome: str, by: str) -> None:
+    """The citizen answered some other way: the confirmation call is no longer needed."""
+    if ticket.channel is not Channel.phone:
+        return
+    task = await find_open_task(session, CallbackReason.confirmation, ticket_id=ticket.id)
+    if task is not None:
+        finish(task, CallbackStatus.cancelled, outcome, by, "answered without the call")
