@@ -9,9 +9,10 @@ from app import workers
 from app.db import create_engine, create_sessionmaker, session_scope
 from app.errors import install_error_handlers
 from app.models import Role
-from app.routers import health, keys, reference, tickets
+from app.routers import health, keys, metrics, reference, sla, tickets
 from app.services.auth import ensure_key
 from app.services.reference import ReferenceData
+from app.services.sla_calendar import config_from
 from app.settings import Settings, get_settings
 
 
@@ -55,8 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.reference = ReferenceData()
+    app.state.reference = ReferenceData(sla_config=config_from(settings))
     install_error_handlers(app)
-    for module in (health, keys, tickets, reference):
+    for module in (health, keys, tickets, reference, sla, metrics):
         app.include_router(module.router)
     return app

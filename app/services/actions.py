@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, UnknownReference
-from app.models import CloseReason, Handoff, Status, Ticket, utcnow
+from app.models import CloseReason, Handoff, SlaStage, Status, Ticket, utcnow
 from app.schemas.tickets import (
     AcceptIn,
     CloseIn,
@@ -23,6 +23,7 @@ from app.services.auth import Principal
 from app.services.lifecycle import Action, change, check
 from app.services.reference import ReferenceData
 from app.services.routing import pick_provider
+from app.services.sla import start_clock
 from app.services.tickets import hand_to
 
 #: Texts that say the appeal went somewhere, not that anything was done.
@@ -71,7 +72,7 @@ async def route(
     previous = await open_handoff(session, ticket)
     if previous is not None:
         previous.ended_at = now
-    hand_to(session, ticket, provider.id or 0, actor, now)
+    hand_to(session, ref, ticket, provider.id or 0, actor, now)
     payload = {"provider": provider.code, "by": by}
     if previous is not None:
         payload["previous_provider"] = ref.providers[previous.provider_id].code
@@ -91,6 +92,7 @@ async def accept(
         handoff.acknowledged_at = now
         handoff.acknowledged_by = actor.name
     ticket.accepted_at = now
+    start_clock(session, ref, ticket, SlaStage.resolve, now)
     if data.executor:
         ticket.executor = data.executor
     change(session, ref, ticket, Action.accept, actor, _drop_none(executor=data.executor, note=data.note))
@@ -177,6 +179,7 @@ async def reject(
     ensure_may_act(actor, ticket, Action.reject)
     check(ticket, Action.reject)
     _back_to_work(ticket)
+    start_clock(session, ref, ticket, SlaStage.resolve, utcnow())
     change(
         session,
         ref,
@@ -211,6 +214,7 @@ async def reopen(
     if ticket.provider_id is None:
         raise InvalidInput("The ticket has no provider to go back to; route it instead.")
     _back_to_work(ticket)
+    start_clock(session, ref, ticket, SlaStage.resolve, utcnow())
     change(
         session,
         ref,

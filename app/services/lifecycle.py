@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import IllegalTransition
 from app.models import OutboxMessage, Status, Ticket, TicketEvent, utcnow
+from app.services import metrics
 from app.services.auth import Principal
 from app.services.reference import ReferenceData
 from app.services.views import ticket_view
@@ -131,6 +132,7 @@ def record(
     )
     event.ticket = ticket
     session.add(event)
+    metrics.observe(session, ref, ticket, event)
     if notify:
         # The snapshot has no personal data: the dispatcher adds the citizen's contact, as it is at
         # delivery time (or erased), for the receivers allowed to see it.
