@@ -208,7 +208,7 @@ async def committed(settings: Settings) -> AsyncIterator[FastAPI]:
         first = (await session.execute(text("SELECT coalesce(max(id), 0) FROM tickets"))).scalar_one()
     yield application
     async with factory() as session:
-        for table in ("outbox", "ticket_events", "handoffs", "callback_tasks"):
+        for table in ("outbox", "ticket_events", "handoffs", "callback_tasks", "sla_clocks"):
             await session.execute(text(f"DELETE FROM {table} WHERE ticket_id > :first"), {"first": first})
         await session.execute(text("DELETE FROM tickets WHERE id > :first"), {"first": first})
         await session.commit()

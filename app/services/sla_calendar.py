@@ -95,7 +95,8 @@ def length(span: Span, calendar: SlaCalendar, config: SlaConfig) -> timedelta:
 def add(start: datetime, amount: timedelta, calendar: SlaCalendar, config: SlaConfig) -> datetime:
     """The moment ``amount`` of calendar time after ``start`` (aware UTC in, aware UTC out)."""
     if calendar is SlaCalendar.always:
-        return start + amount
+        # In UTC: an aware local time plus a timedelta is wall-clock arithmetic, wrong across DST.
+        return start.astimezone(UTC) + amount
     return _add_working_time(start, amount, config)
 
 
