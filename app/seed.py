@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import create_engine, create_sessionmaker, session_scope
 from app.schemas.reference import CategoryFields, ProviderFields, RuleIn, StreetIn, TerritoryFields
-from app.services import catalog
+from app.services import catalog, sla
 from app.services.attributes import load_attributes
 from app.services.reference import ReferenceData
 from app.settings import get_settings
@@ -110,6 +110,14 @@ async def load(session: AsyncSession, folder: Path) -> dict[str, int]:
     for step in EXTRA_STEPS:
         counts[step.__name__] = await step(session, ref, folder)
     return counts
+
+
+async def sla_policies(session: AsyncSession, ref: ReferenceData, folder: Path) -> int:
+    """sla.json: SLA policies by category code (their subtrees inherit them)."""
+    return await sla.seed_policies(session, ref, read(folder, "sla.json"))
+
+
+EXTRA_STEPS.append(sla_policies)
 
 
 async def main(folder: Path) -> None:

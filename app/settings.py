@@ -1,8 +1,10 @@
 """Every setting of the service, read once from the environment (prefix ``HOTLINE_``)."""
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +56,28 @@ class Settings(BaseSettings):
     callback_max_attempts: int = 3
     #: Minutes until the next call after an unreachable one.
     callback_retry_minutes: int = 120
+    #: Seconds between runs of the SLA watcher (warnings, breaches, escalations, auto-close).
+    watch_interval: float = 30.0
+    #: Share of a clock after which the watcher records a warning.
+    sla_warn_share: float = Field(default=0.8, gt=0, lt=1)
+    #: Time zone of the working-hours calendar.
+    sla_timezone: str = "Europe/Kyiv"
+    #: Start and end of a working day (local time).
+    work_day_start: time = time(8, 0)
+    work_day_end: time = time(17, 0)
+    #: ISO weekdays that are working days (1 = Monday), e.g. [1,2,3,4,5].
+    work_days: list[int] = [1, 2, 3, 4, 5]
+    #: Public holidays (from the `holidays` package for this country) are days off; false under martial law.
+    holidays_are_days_off: bool = True
+    holidays_country: str = "UA"
+    #: Statutory deadline (Law "On Citizens' Appeals", art. 20): days; a month when a study is needed; max.
+    statutory_days: int = 15
+    statutory_study_days: int = 30
+    statutory_max_days: int = 45
+    #: Days a resolved ticket waits for the citizen before it closes as no_response.
+    auto_close_silent_days: float = 7.0
+    #: prometheus-client's multiprocess folder (several worker processes); read without the prefix.
+    prometheus_multiproc_dir: str = Field(default="", validation_alias="PROMETHEUS_MULTIPROC_DIR")
 
 
 @lru_cache

@@ -16,6 +16,7 @@ from app.schemas.tickets import (
     ConfirmIn,
     DeclineIn,
     EventRead,
+    ExtendIn,
     RejectIn,
     ReopenIn,
     ResolveIn,
@@ -26,7 +27,7 @@ from app.schemas.tickets import (
     TicketPage,
     TicketRead,
 )
-from app.services import actions
+from app.services import actions, sla
 from app.services.access import FILERS, READERS, actions_for, require_role, sees_personal_data
 from app.services.auth import Principal
 from app.services.tickets import (
@@ -86,6 +87,10 @@ async def search_tickets(
     q: Annotated[
         str | None, Query(max_length=200, description="Free text: description, address, number.")
     ] = None,
+    overdue: Annotated[bool | None, Query(description="Past a running deadline (or not).")] = None,
+    due_before: Annotated[
+        datetime | None, Query(description="A running deadline (stage or statutory) falls before this.")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TicketPage:
@@ -102,6 +107,8 @@ async def search_tickets(
         created_to=created_to,
         citizen_phone=citizen_phone,
         q=q,
+        overdue=overdue,
+        due_before=due_before,
         cursor=cursor,
         limit=limit,
     )
@@ -276,4 +283,19 @@ async def close_ticket(
     """Close without confirmation: duplicate, withdrawn, invalid, or no_response after resolution."""
     ticket = await _target(session, actor, number, if_match)
     await actions.close(session, ref, ticket, actor, data)
+    return await _acted(session, ref, actor, ticket)
+
+
+@router.post("/{number}/extend", response_model=TicketRead)
+async def extend_deadline(
+    number: str,
+    data: ExtendIn,
+    session: SessionDep,
+    ref: RefDep,
+    actor: PrincipalDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Move the statutory deadline later, with a reason (never past 45 days from registration)."""
+    ticket = await _target(session, actor, number, if_match)
+    await sla.extend(session, ref, ticket, actor, data)
     return await _acted(session, ref, actor, ticket)

@@ -80,6 +80,8 @@ class Deadlines(BaseModel):
     acknowledge: datetime | None = None
     resolve: datetime | None = None
     statutory: datetime | None = None
+    #: Running deadlines that have passed: "acknowledge", "resolve", "statutory".
+    breached: list[str] = Field(default_factory=list)
 
 
 class TicketRead(BaseModel):

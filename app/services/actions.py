@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from app.errors import InvalidInput, UnknownReference
-from app.models import Channel, CloseReason, Handoff, Status, Ticket, utcnow
+from app.models import Channel, CloseReason, Handoff, SlaStage, Status, Ticket, utcnow
 from app.schemas.tickets import (
     AcceptIn,
     CloseIn,
@@ -24,6 +24,7 @@ from app.services.auth import Principal
 from app.services.lifecycle import Action, change, check
 from app.services.reference import ReferenceData
 from app.services.routing import pick_provider
+from app.services.sla import start_clock
 from app.services.tickets import hand_to
 
 #: Texts that say the appeal went somewhere, not that anything was done.
@@ -76,7 +77,7 @@ async def route(
     previous = await open_handoff(session, ticket)
     if previous is not None:
         previous.ended_at = now
-    hand_to(session, ticket, provider.id or 0, actor, now)
+    hand_to(session, ref, ticket, provider.id or 0, actor, now)
     payload = {"provider": provider.code, "by": by}
     if previous is not None:
         payload["previous_provider"] = ref.providers[previous.provider_id].code
@@ -96,6 +97,7 @@ async def accept(
         handoff.acknowledged_at = now
         handoff.acknowledged_by = actor.name
     ticket.accepted_at = now
+    start_clock(session, ref, ticket, SlaStage.resolve, now)
     if data.executor:
         ticket.executor = data.executor
     change(session, ref, ticket, Action.accept, actor, _drop_none(executor=data.executor, note=data.note))
@@ -186,6 +188,7 @@ async def reject(
     ensure_may_act(actor, ticket, Action.reject)
     check(ticket, Action.reject)
     _back_to_work(ticket)
+    start_clock(session, ref, ticket, SlaStage.resolve, utcnow())
     change(
         session,
         ref,
@@ -221,6 +224,7 @@ async def reopen(
     if ticket.provider_id is None:
         raise InvalidInput("The ticket has no provider to go back to; route it instead.")
     _back_to_work(ticket)
+    start_clock(session, ref, ticket, SlaStage.resolve, utcnow())
     change(
         session,
         ref,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import IllegalTransition
 from app.models import OutboxMessage, Status, Ticket, TicketEvent, utcnow
+from app.services import metrics
 from app.services.auth import Principal
 from app.services.reference import ReferenceData
 from app.services.views import ticket_view
@@ -145,6 +146,7 @@ def record(
     )
     event.ticket = ticket
     session.add(event)
+    metrics.observe(session, ref, ticket, event)
     if not notify:
         return event
     # The snapshot has no personal data: the dispatcher adds the citizen's contact, as it is at

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.models import SETTLEMENT_KINDS, Category, Provider, RoutingRule, Street, Territory
+from app.models import SETTLEMENT_KINDS, Category, Provider, RoutingRule, SlaPolicy, Street, Territory
+from app.services.sla_calendar import SlaConfig
 
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'", "´": "'"})
 _STREET_TYPE = re.compile(
@@ -54,6 +55,10 @@ class ReferenceData:
     territory_by_code: dict[str, Territory] = field(default_factory=dict)
     settlement_by_name: dict[str, Territory] = field(default_factory=dict)
     street_by_name: dict[tuple[int, str], Street] = field(default_factory=dict)
+    #: SLA policies by category id, then priority ("any" for all) — see app.services.sla.
+    sla_policies: dict[int, dict[str, SlaPolicy]] = field(default_factory=dict)
+    #: Calendar and deadline settings, set from Settings at start-up.
+    sla_config: SlaConfig = field(default_factory=SlaConfig)
     loaded: bool = False
 
     async def load(self, session: AsyncSession) -> None:
@@ -62,6 +67,7 @@ class ReferenceData:
         territories = (await session.scalars(select(Territory))).all()
         streets = (await session.scalars(select(Street))).all()
         rules = (await session.scalars(select(RoutingRule).where(col(RoutingRule.active)))).all()
+        policies = (await session.scalars(select(SlaPolicy))).all()
         # Swap whole dicts so a concurrent reader never sees a half-built snapshot.
         self.categories = {c.id: c for c in categories if c.id is not None}
         self.providers = {p.id: p for p in providers if p.id is not None}
@@ -74,6 +80,10 @@ class ReferenceData:
             settlement_search_name(t.name): t for t in territories if t.kind in SETTLEMENT_KINDS
         }
         self.street_by_name = {(s.settlement_id, s.search_name): s for s in streets}
+        sla_policies: dict[int, dict[str, SlaPolicy]] = {}
+        for policy in policies:
+            sla_policies.setdefault(policy.category_id, {})[policy.priority] = policy
+        self.sla_policies = sla_policies
         self.loaded = True
 
     def category_ancestry(self, category_id: int) -> list[int]:

@@ -17,6 +17,7 @@ from app.models import (
     CloseReason,
     Handoff,
     Priority,
+    SlaStage,
     Status,
     Ticket,
     TicketEvent,
@@ -27,10 +28,12 @@ from app.schemas.tickets import TicketCreate
 from app.services import lifecycle
 from app.services.access import visible_tickets
 from app.services.auth import Principal, digest, new_secret
+from app.services.deadlines import overdue_clause
 from app.services.numbers import next_ticket_number
 from app.services.phones import normalize_phone
 from app.services.reference import ReferenceData
 from app.services.routing import locate, pick_provider
+from app.services.sla import start_clock, start_statutory_clock
 
 
 @dataclass
@@ -99,9 +102,10 @@ async def file_ticket(
         ticket.closed_at = now
         lifecycle.change(session, ref, ticket, lifecycle.Action.close, actor, {"reason": "consultation"})
     else:
+        start_statutory_clock(session, ref, ticket, now)
         provider = pick_provider(ref, ticket.category_id, ticket.territory_id)
         if provider is not None:
-            hand_to(session, ticket, provider.id or 0, actor, now)
+            hand_to(session, ref, ticket, provider.id or 0, actor, now)
             lifecycle.change(
                 session,
                 ref,
@@ -115,14 +119,23 @@ async def file_ticket(
 
 
 def hand_to(
-    session: AsyncSession, ticket: Ticket, provider_id: int, actor: Principal, at: datetime
+    session: AsyncSession,
+    ref: ReferenceData,
+    ticket: Ticket,
+    provider_id: int,
+    actor: Principal,
+    at: datetime,
 ) -> Handoff:
-    """Open a handoff to the provider (the routing step shared by the rules and the dispatcher)."""
+    """Open a handoff to the provider (the routing step shared by the rules and the dispatcher).
+
+    A new handoff starts a new acknowledge clock, on the ticket and the handoff.
+    """
     ticket.provider_id = provider_id
     ticket.routed_at = at
     handoff = Handoff(provider_id=provider_id, routed_at=at, routed_by=actor.name)
     handoff.ticket = ticket
     session.add(handoff)
+    start_clock(session, ref, ticket, SlaStage.acknowledge, at, handoff)
     return handoff
 
 
@@ -178,6 +191,8 @@ class TicketFilter:
     created_to: datetime | None = None
     citizen_phone: str | None = None
     q: str | None = None
+    overdue: bool | None = None
+    due_before: datetime | None = None
     cursor: str | None = None
     limit: int = 50
 
@@ -238,6 +253,13 @@ def _filtered(
                 col(Ticket.number) == f.q.strip(),
             )
         )
+    if f.overdue is not None:
+        late = overdue_clause(utcnow())
+        query = query.where(late if f.overdue else ~late)
+    if f.due_before is not None:
+        if f.due_before.tzinfo is None:
+            raise InvalidInput("Give due_before with its time zone.", field="due_before")
+        query = query.where(overdue_clause(f.due_before))
     return query
 
 

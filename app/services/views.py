@@ -1,6 +1,6 @@
 """A ticket rendered for a reader: names from the in-memory reference data, no extra queries."""
 
-from app.models import Citizen, Ticket
+from app.models import Citizen, Ticket, utcnow
 from app.schemas.tickets import (
     AddressOut,
     CitizenOut,
@@ -9,6 +9,7 @@ from app.schemas.tickets import (
     TerritoryRef,
     TicketRead,
 )
+from app.services.deadlines import breached_stages
 from app.services.reference import ReferenceData
 
 
@@ -55,7 +56,10 @@ def ticket_view(
         confirmed_at=ticket.confirmed_at,
         closed_at=ticket.closed_at,
         due=Deadlines(
-            acknowledge=ticket.ack_due_at, resolve=ticket.resolve_due_at, statutory=ticket.statutory_due_at
+            acknowledge=ticket.ack_due_at,
+            resolve=ticket.resolve_due_at,
+            statutory=ticket.statutory_due_at,
+            breached=breached_stages(ticket, utcnow()),
         ),
         resolution=ticket.resolution,
         evidence_url=ticket.evidence_url,

@@ -10,12 +10,15 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import session_scope
+from app.models import utcnow
 from app.services.maintenance import purge_idempotency_keys
 from app.services.reference import ReferenceData
+from app.services.watcher import close_silent, watch_clocks
 from app.settings import Settings
 from app.workers.webhooks import dispatch_all, send_due
 
@@ -59,6 +62,22 @@ async def send_webhooks(ctx: WorkerContext) -> None:
     await send_due(ctx.sessionmaker, ctx.settings)
 
 
+async def watch_sla(ctx: WorkerContext) -> None:
+    """Warn, breach and escalate clocks, then close silent resolved tickets; batch by batch."""
+    batch = 200
+    while True:
+        async with session_scope(ctx.sessionmaker) as session:
+            found = await watch_clocks(session, ctx.reference, utcnow(), limit=batch)
+        if found.busy < batch:
+            break
+    silent_for = timedelta(days=ctx.settings.auto_close_silent_days)
+    while True:
+        async with session_scope(ctx.sessionmaker) as session:
+            closed = await close_silent(session, ctx.reference, utcnow(), silent_for, limit=batch)
+        if closed.busy < batch:
+            break
+
+
 def jobs() -> list[Job]:
     """Every periodic job; later modules add theirs here."""
     return [
@@ -66,6 +85,7 @@ def jobs() -> list[Job]:
         Job("idempotency-purge", lambda s: 3600.0, purge_keys),
         Job("outbox-dispatch", lambda s: s.webhook_poll_seconds, dispatch_outbox),
         Job("webhook-send", lambda s: s.webhook_poll_seconds, send_webhooks),
+        Job("sla-watch", lambda s: s.watch_interval, watch_sla),
     ]
 
 

@@ -6,6 +6,7 @@ import signal
 
 from app.db import create_engine, create_sessionmaker, session_scope
 from app.services.reference import ReferenceData
+from app.services.sla_calendar import config_from
 from app.settings import get_settings
 from app.workers import WorkerContext, start, stop
 
@@ -14,7 +15,7 @@ async def main() -> None:
     settings = get_settings()
     engine = create_engine(settings)
     factory = create_sessionmaker(engine)
-    reference = ReferenceData()
+    reference = ReferenceData(sla_config=config_from(settings))
     async with session_scope(factory) as session:
         await reference.load(session)
     tasks = start(WorkerContext(settings=settings, sessionmaker=factory, reference=reference))

@@ -1,7 +1,7 @@
 """cti calls and open311
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-29 22:35:13.364354
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models
 
 revision: str = '0004'
-down_revision: str | None = '0001'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
