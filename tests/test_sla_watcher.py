@@ -11,7 +11,8 @@ from sqlmodel import col, select
 from app.db import session_scope
 from app.models import OutboxMessage, Ticket, utcnow
 from app.services.watcher import WatchResult, close_silent, watch_clocks
-from tests.conftest import KeyMaker, water_ticket
+from tests.conftest import KeyMaker, Pump, water_ticket
+from tests.receiver import Receiver
 from tests.sla_helpers import age, sample
 
 PT2S = {"acknowledge_within": "PT2S", "resolve_within": "PT1H", "calendar": "24x7"}
@@ -171,3 +172,26 @@ async def test_two_watchers_record_breach_once(committed: FastAPI, admin: dict[s
                 )
             )
         assert breaches == 1
+
+
+async def test_breach_escalation_reaches_supervisor_webhook(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_key: KeyMaker,
+    receiver: Receiver,
+    pump: Pump,
+) -> None:
+    supervisor = await make_key("supervisor")
+    hook = await client.post(
+        "/api/v1/webhooks",
+        json={"url": receiver.url("/escalations"), "event_types": ["ticket.escalated"]},
+        headers=supervisor,
+    )
+    assert hook.status_code == 201, hook.text
+    await client.put("/api/v1/categories/water-leak/sla", json=PT2S, headers=admin)
+    number = (await client.post("/api/v1/tickets", json=water_ticket(), headers=admin)).json()["number"]
+    await age(app.state.sessionmaker, number, timedelta(seconds=4))
+    await watch(app)
+    await pump()
+    assert [(r.type, r.number) for r in receiver.at("/escalations")] == [("ticket.escalated", number)]

@@ -56,6 +56,8 @@ EVENT_TYPES = frozenset(
         "deadline_extended",
         "sla_warning",
         "sla_breached",
+        "escalated",
+        "call_linked",
     )
 )
 ALL_EVENTS = "*"
