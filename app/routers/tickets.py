@@ -1,5 +1,6 @@
 """Tickets: filing, reading, the timeline, and the lifecycle's action endpoints."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -148,16 +149,21 @@ async def read_timeline(number: str, session: SessionDep, actor: PrincipalDep) -
     ]
 
 
-async def _acted(session: SessionDep, ref: RefDep, actor: Principal, ticket: Ticket) -> JSONResponse:
+async def _act(
+    session: SessionDep,
+    ref: RefDep,
+    actor: Principal,
+    number: str,
+    if_match: str | None,
+    action: Callable[[Ticket], Awaitable[None]],
+) -> JSONResponse:
+    """The steps every action endpoint shares: find, check If-Match, act, answer with the new ETag."""
+    ticket = await get_ticket(session, actor, number)
+    check_if_match(if_match, ticket.version)
+    await action(ticket)
     await session.flush()
     citizen = await get_citizen(session, ticket) if sees_personal_data(actor, ticket) else None
     return _with_etag(_render(ref, actor, ticket, citizen), ticket.version)
-
-
-async def _target(session: SessionDep, actor: Principal, number: str, if_match: str | None) -> Ticket:
-    ticket = await get_ticket(session, actor, number)
-    check_if_match(if_match, ticket.version)
-    return ticket
 
 
 @router.post("/{number}/route", response_model=TicketRead)
@@ -170,9 +176,9 @@ async def route_ticket(
     if_match: IfMatch = None,
 ) -> Response:
     """Hand the ticket to a provider (named, or chosen by the rules); also reroutes a routed ticket."""
-    ticket = await _target(session, actor, number, if_match)
-    await actions.route(session, ref, ticket, actor, data)
-    return await _acted(session, ref, actor, ticket)
+    return await _act(
+        session, ref, actor, number, if_match, lambda t: actions.route(session, ref, t, actor, data)
+    )
 
 
 @router.post("/{number}/accept", response_model=TicketRead)
@@ -185,9 +191,9 @@ async def accept_ticket(
     if_match: IfMatch = None,
 ) -> Response:
     """The provider takes the job (optionally naming the executor)."""
-    ticket = await _target(session, actor, number, if_match)
-    await actions.accept(session, ref, ticket, actor, data)
-    return await _acted(session, ref, actor, ticket)
+    return await _act(
+        session, ref, actor, number, if_match, lambda t: actions.accept(session, ref, t, actor, data)
+    )
 
 
 @router.post("/{number}/decline", response_model=TicketRead)
@@ -200,9 +206,9 @@ async def decline_ticket(
     if_match: IfMatch = None,
 ) -> Response:
     """'Not ours', with a reason: back to the dispatcher's queue."""
-    ticket = await _target(session, actor, number, if_match)
-    await actions.decline(session, ref, ticket, actor, data)
-    return await _acted(session, ref, actor, ticket)
+    return await _act(
+        session, ref, actor, number, if_match, lambda t: actions.decline(session, ref, t, actor, data)
+    )
 
 
 @router.post("/{number}/start", response_model=TicketRead)
@@ -215,9 +221,9 @@ async def start_ticket(
     if_match: IfMatch = None,
 ) -> Response:
     """Work is under way."""
-    ticket = await _target(session, actor, number, if_match)
-    await actions.start(session, ref, ticket, actor, data)
-    return await _acted(session, ref, actor, ticket)
+    return await _act(
+        session, ref, actor, number, if_match, lambda t: actions.start(session, ref, t, actor, data)
+    )
 
 
 @router.post("/{number}/resolve", response_model=TicketRead)
@@ -230,9 +236,9 @@ async def resolve_ticket(
     if_match: IfMatch = None,
 ) -> Response:
     """Done: what was done, with evidence where the category demands it. The citizen is asked next."""
-    ticket = await _target(session, actor, number, if_match)
-    await actions.resolve(session, ref, ticket, actor, data)
-    return await _acted(session, ref, actor, ticket)
+    return await _act(
+        session, ref, actor, number, if_match, lambda t: actions.resolve(session, ref, t, actor, data)
+    )
 
 
 @router.post("/{number}/confirm", response_model=TicketRead)
@@ -240,9 +246,9 @@ async def confirm_ticket(
     number: str, data: ConfirmIn, session: SessionDep, ref: RefDep, actor: ActorDep, if_match: IfMatch = None
 ) -> Response:
     """The citizen confirms the fix (optional rating 1–5): the only success."""
-    ticket = await _target(session, actor, number, if_match)
-    await actions.confirm(session, ref, ticket, actor, data)
-    return await _acted(session, ref, actor, ticket)
+    return await _act(
+        session, ref, actor, number, if_match, lambda t: actions.confirm(session, ref, t, actor, data)
+    )
 
 
 @router.post("/{number}/reject", response_model=TicketRead)
@@ -250,9 +256,9 @@ async def reject_ticket(
     number: str, data: RejectIn, session: SessionDep, ref: RefDep, actor: ActorDep, if_match: IfMatch = None
 ) -> Response:
     """'Not fixed', with a reason: back to the same provider, counted as a reopen."""
-    ticket = await _target(session, actor, number, if_match)
-    await actions.reject(session, ref, ticket, actor, data)
-    return await _acted(session, ref, actor, ticket)
+    return await _act(
+        session, ref, actor, number, if_match, lambda t: actions.reject(session, ref, t, actor, data)
+    )
 
 
 @router.post("/{number}/reopen", response_model=TicketRead)
@@ -266,9 +272,14 @@ async def reopen_ticket(
     if_match: IfMatch = None,
 ) -> Response:
     """Reopen a confirmed or no-response ticket within the reopen window."""
-    ticket = await _target(session, actor, number, if_match)
-    await actions.reopen(session, ref, ticket, actor, data, timedelta(days=settings.reopen_window_days))
-    return await _acted(session, ref, actor, ticket)
+    return await _act(
+        session,
+        ref,
+        actor,
+        number,
+        if_match,
+        lambda t: actions.reopen(session, ref, t, actor, data, timedelta(days=settings.reopen_window_days)),
+    )
 
 
 @router.post("/{number}/close", response_model=TicketRead)
@@ -281,9 +292,9 @@ async def close_ticket(
     if_match: IfMatch = None,
 ) -> Response:
     """Close without confirmation: duplicate, withdrawn, invalid, or no_response after resolution."""
-    ticket = await _target(session, actor, number, if_match)
-    await actions.close(session, ref, ticket, actor, data)
-    return await _acted(session, ref, actor, ticket)
+    return await _act(
+        session, ref, actor, number, if_match, lambda t: actions.close(session, ref, t, actor, data)
+    )
 
 
 @router.post("/{number}/extend", response_model=TicketRead)
@@ -296,6 +307,6 @@ async def extend_deadline(
     if_match: IfMatch = None,
 ) -> Response:
     """Move the statutory deadline later, with a reason (never past 45 days from registration)."""
-    ticket = await _target(session, actor, number, if_match)
-    await sla.extend(session, ref, ticket, actor, data)
-    return await _acted(session, ref, actor, ticket)
+    return await _act(
+        session, ref, actor, number, if_match, lambda t: sla.extend(session, ref, t, actor, data)
+    )

@@ -2,6 +2,7 @@
 
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -54,65 +55,45 @@ async def _parent_id(
     return int(parent.id)
 
 
+async def _save(
+    session: AsyncSession, model: type[Coded], code: str, fields: BaseModel, *, create: bool
+) -> Coded:
+    """Create (409 if the code exists) or update (404 if it does not) a coded row, parents included."""
+    what = model.__name__.lower()
+    row = await _by_code(session, model, code)
+    if create and row is not None:
+        raise Conflict(f"{model.__name__} {code!r} exists already.")
+    if row is None and not create:
+        raise NotFound(f"No {what} {code!r}.")
+    values = fields.model_dump(exclude_unset=True, exclude={"code", "parent_code"})
+    if row is None:
+        row = model(code=code, **values)
+        session.add(row)
+    else:
+        _apply(row, values)
+    if "parent_code" in fields.model_fields_set and isinstance(row, Category | Territory):
+        row.parent_id = await _parent_id(session, model, getattr(fields, "parent_code", None), code, what)
+    await session.flush()
+    _changed(session)
+    return row
+
+
 async def save_category(
     session: AsyncSession, code: str, fields: CategoryFields, *, create: bool
 ) -> Category:
-    category = await _by_code(session, Category, code)
-    if create and category is not None:
-        raise Conflict(f"Category {code!r} exists already.")
-    if not create and category is None:
-        raise NotFound(f"No category {code!r}.")
-    values = fields.model_dump(exclude_unset=True, exclude={"code", "parent_code"})
-    if category is None:
-        category = Category(code=code, **values)
-        session.add(category)
-    else:
-        _apply(category, values)
-    if "parent_code" in fields.model_fields_set:
-        category.parent_id = await _parent_id(session, Category, fields.parent_code, code, "category")
-    await session.flush()
-    _changed(session)
-    return category
+    return await _save(session, Category, code, fields, create=create)
 
 
 async def save_provider(
     session: AsyncSession, code: str, fields: ProviderFields, *, create: bool
 ) -> Provider:
-    provider = await _by_code(session, Provider, code)
-    if create and provider is not None:
-        raise Conflict(f"Provider {code!r} exists already.")
-    if not create and provider is None:
-        raise NotFound(f"No provider {code!r}.")
-    values = fields.model_dump(exclude_unset=True, exclude={"code"})
-    if provider is None:
-        provider = Provider(code=code, **values)
-        session.add(provider)
-    else:
-        _apply(provider, values)
-    await session.flush()
-    _changed(session)
-    return provider
+    return await _save(session, Provider, code, fields, create=create)
 
 
 async def save_territory(
     session: AsyncSession, code: str, fields: TerritoryFields, *, create: bool
 ) -> Territory:
-    territory = await _by_code(session, Territory, code)
-    if create and territory is not None:
-        raise Conflict(f"Territory {code!r} exists already.")
-    if not create and territory is None:
-        raise NotFound(f"No territory {code!r}.")
-    values = fields.model_dump(exclude_unset=True, exclude={"code", "parent_code"})
-    if territory is None:
-        territory = Territory(code=code, **values)
-        session.add(territory)
-    else:
-        _apply(territory, values)
-    if "parent_code" in fields.model_fields_set:
-        territory.parent_id = await _parent_id(session, Territory, fields.parent_code, code, "territory")
-    await session.flush()
-    _changed(session)
-    return territory
+    return await _save(session, Territory, code, fields, create=create)
 
 
 async def save_street(session: AsyncSession, data: StreetIn) -> Street:
