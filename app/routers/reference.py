@@ -23,7 +23,6 @@ from app.schemas.reference import (
 )
 from app.services import catalog
 from app.services.access import require_role
-from app.services.reference import ReferenceData
 
 router = APIRouter(prefix="/api/v1", tags=["reference data"], route_class=TransactionalRoute)
 ADMIN = frozenset({Role.admin})
@@ -34,21 +33,7 @@ def _code(items: dict[int, Category] | dict[int, Territory], item_id: int | None
     return item.code if item else None
 
 
-def category_read(c: Category, ref: ReferenceData) -> CategoryRead:
-    return CategoryRead(
-        code=c.code,
-        name=c.name,
-        parent_code=_code(ref.categories, c.parent_id),
-        description=c.description,
-        evidence_required=c.evidence_required,
-        default_priority=c.default_priority,
-        needs_study=c.needs_study,
-        keywords=list(c.keywords),
-        active=c.active,
-    )
-
-
-def _category_read_fresh(c: Category, parent: Category | None) -> CategoryRead:
+def category_read(c: Category, parent: Category | None) -> CategoryRead:
     return CategoryRead(
         code=c.code,
         name=c.name,
@@ -79,7 +64,10 @@ def territory_read(t: Territory, parent: Territory | None) -> TerritoryRead:
 @router.get("/categories", response_model=list[CategoryRead])
 async def list_categories(ref: RefDep, _: PrincipalDep) -> list[CategoryRead]:
     """The category tree, parents before children."""
-    return [category_read(c, ref) for c in sorted(ref.categories.values(), key=lambda c: c.id or 0)]
+    return [
+        category_read(c, ref.categories.get(c.parent_id) if c.parent_id else None)
+        for c in sorted(ref.categories.values(), key=lambda c: c.id or 0)
+    ]
 
 
 @router.post("/categories", response_model=CategoryRead, status_code=status.HTTP_201_CREATED)
@@ -87,7 +75,7 @@ async def create_category(data: CategoryIn, session: SessionDep, principal: Prin
     require_role(principal, ADMIN, "change categories")
     category = await catalog.save_category(session, data.code, data, create=True)
     parent = await session.get(Category, category.parent_id) if category.parent_id else None
-    return _category_read_fresh(category, parent)
+    return category_read(category, parent)
 
 
 @router.patch("/categories/{code}", response_model=CategoryRead)
@@ -97,7 +85,7 @@ async def update_category(
     require_role(principal, ADMIN, "change categories")
     category = await catalog.save_category(session, code, data, create=False)
     parent = await session.get(Category, category.parent_id) if category.parent_id else None
-    return _category_read_fresh(category, parent)
+    return category_read(category, parent)
 
 
 @router.get("/providers", response_model=list[ProviderRead])
