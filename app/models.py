@@ -649,7 +649,10 @@ class SlaClock(SQLModel, table=True):
     """One running deadline of a ticket's stage; the watcher warns and breaches it at most once each."""
 
     __tablename__ = "sla_clocks"
-    __table_args__ = (sa.Index("ix_sla_clocks_pending", "settled_at", "warn_at"),)
+    __table_args__ = (
+        sa.Index("ix_sla_clocks_pending", "settled_at", "warn_at"),
+        sa.Index("ix_sla_clocks_due", "settled_at", "due_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True, nullable=False)

@@ -195,3 +195,25 @@ async def test_breach_escalation_reaches_supervisor_webhook(
     await watch(app)
     await pump()
     assert [(r.type, r.number) for r in receiver.at("/escalations")] == [("ticket.escalated", number)]
+
+
+async def test_watch_breaches_due_clock_behind_many_warned_ones(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    day = {"acknowledge_within": "PT24H", "resolve_within": "P2D", "calendar": "24x7"}
+    await client.put("/api/v1/categories/street-lighting/sla", json=day, headers=admin)
+    await client.put("/api/v1/categories/water-leak/sla", json=PT2S, headers=admin)
+    long = (
+        await client.post(
+            "/api/v1/tickets", json=water_ticket(category_code="street-lighting"), headers=admin
+        )
+    ).json()["number"]
+    await age(app.state.sessionmaker, long, timedelta(hours=20))
+    await watch(app)  # the long clock is warned now, and stays open for four more hours
+    due = (await client.post("/api/v1/tickets", json=water_ticket(), headers=admin)).json()["number"]
+    await age(app.state.sessionmaker, due, timedelta(seconds=4))
+
+    async with session_scope(app.state.sessionmaker) as session:
+        await watch_clocks(session, app.state.reference, utcnow(), limit=1)
+
+    assert "sla_breached" in await event_types(client, due, admin)

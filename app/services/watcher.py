@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -47,8 +47,16 @@ async def watch_clocks(
     result = WatchResult()
     claim = (
         select(SlaClock)
-        .where(col(SlaClock.settled_at).is_(None), col(SlaClock.warn_at) <= now)
-        .order_by(col(SlaClock.warn_at))
+        .where(
+            col(SlaClock.settled_at).is_(None),
+            # Only clocks with something to record: a warned clock waits here until it is due, so a
+            # crowd of warned long clocks can never starve a due one out of the batch.
+            or_(
+                and_(col(SlaClock.warned_at).is_(None), col(SlaClock.warn_at) <= now),
+                col(SlaClock.due_at) <= now,
+            ),
+        )
+        .order_by(col(SlaClock.due_at))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )

@@ -50,6 +50,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
         batch_op.create_index('ix_sla_clocks_pending', ['settled_at', 'warn_at'], unique=False)
+        batch_op.create_index('ix_sla_clocks_due', ['settled_at', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sla_clocks_ticket_id'), ['ticket_id'], unique=False)
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
@@ -65,6 +66,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sla_clocks_ticket_id'))
+        batch_op.drop_index('ix_sla_clocks_due')
         batch_op.drop_index('ix_sla_clocks_pending')
 
     op.drop_table('sla_clocks')
