@@ -49,7 +49,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         url,
         echo=settings.sql_echo,
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        max_overflow=0,
         pool_pre_ping=True,
     )
 

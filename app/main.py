@@ -10,7 +10,7 @@ from app.db import create_engine, create_sessionmaker, session_scope
 from app.errors import install_error_handlers
 from app.models import Role
 from app.routers import callbacks, cti, health, keys, metrics, open311, reference, sla, tickets, webhooks
-from app.services.auth import ensure_key
+from app.services.auth import PrincipalCache, ensure_key
 from app.services.reference import ReferenceData
 from app.services.sla_calendar import config_from
 from app.settings import Settings, get_settings
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.principals = PrincipalCache(settings.key_cache_seconds)
     app.state.reference = ReferenceData(sla_config=config_from(settings))
     install_error_handlers(app)
     for module in (health, keys, tickets, reference, sla, metrics, webhooks, callbacks):

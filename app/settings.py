@@ -12,8 +12,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./hotline.db"
-    #: Connections per process on PostgreSQL (SQLite always uses one).
-    db_pool_size: int = 10
+    #: Connections per process on PostgreSQL (SQLite always uses one). Requests beyond it wait for one:
+    #: opening and closing overflow connections under load cost more than the wait.
+    db_pool_size: int = 20
     #: Ensures an admin API key with this secret exists at start-up (empty: none).
     bootstrap_admin_key: str = ""
     #: Folder of seed files loaded by ``python -m app.seed``.
@@ -30,6 +31,9 @@ class Settings(BaseSettings):
     run_workers: bool = True
     #: Log SQL statements.
     sql_echo: bool = False
+    #: Seconds a process trusts a key it has seen; a revocation applies at once where it was made and
+    #: within this time on other replicas (0: look the key up on every request).
+    key_cache_seconds: float = 10.0
     #: Days back in which an earlier call makes a caller a "repeat caller" on the screen pop.
     cti_repeat_caller_days: int = 7
     #: Minutes after a missed call by which its call-back is due.

@@ -9,19 +9,26 @@ from sqlmodel import col, select
 from app.errors import PreconditionFailed, Unauthorized
 from app.models import Ticket
 from app.routers.unit_of_work import request_session
-from app.services.auth import Principal, authenticate, digest, principal_for_key
+from app.services.auth import Principal, PrincipalCache, authenticate, digest, principal_for_key
 from app.services.reference import ReferenceData
 from app.settings import Settings
 
-SessionDep = Annotated[AsyncSession, Depends(request_session)]
+
+# Dependencies are coroutines on purpose: FastAPI runs plain functions in its thread pool, which costs
+# a thread hand-off per dependency per request on the hot path.
+async def get_session(request: Request) -> AsyncSession:
+    return request_session(request)
 
 
-def get_reference(request: Request) -> ReferenceData:
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_reference(request: Request) -> ReferenceData:
     ref: ReferenceData = request.app.state.reference
     return ref
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -40,6 +47,7 @@ def _bearer(authorization: str | None) -> str | None:
 
 
 async def get_principal(
+    request: Request,
     session: SessionDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
@@ -47,20 +55,26 @@ async def get_principal(
     secret = _bearer(authorization)
     if secret is None:
         raise Unauthorized("This endpoint needs an API key: 'Authorization: Bearer <api key>'.")
-    key = await authenticate(session, secret)
-    if key is None:
-        raise Unauthorized("The API key is unknown or revoked.")
-    return principal_for_key(key)
+    cache: PrincipalCache = request.app.state.principals
+    principal = cache.get(secret)
+    if principal is None:
+        key = await authenticate(session, secret)
+        if key is None:
+            raise Unauthorized("The API key is unknown or revoked.")
+        principal = principal_for_key(key)
+        cache.put(secret, principal)
+    return principal
 
 
 async def get_actor(
+    request: Request,
     session: SessionDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_citizen_token: Annotated[str | None, Header(description="The citizen's per-ticket token.")] = None,
 ) -> Principal:
     """An API key, or a citizen holding the ticket's token."""
     if authorization:
-        return await get_principal(session, authorization)
+        return await get_principal(request, session, authorization)
     if x_citizen_token:
         row = (
             await session.execute(

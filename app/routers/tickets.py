@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
-from fastapi.responses import JSONResponse
 
 from app.models import Channel, Priority, Status, Ticket
 from app.routers.deps import ActorDep, PrincipalDep, RefDep, SessionDep, SettingsDep, check_if_match, etag
@@ -51,16 +50,19 @@ def _render(ref: RefDep, principal: Principal, ticket: Ticket, citizen: object =
     return ticket_view(ticket, ref, shown, actions_for(principal, ticket))  # type: ignore[arg-type]
 
 
-def _with_etag(body: TicketRead, version: int, status_code: int = 200, **headers: str) -> JSONResponse:
-    return JSONResponse(
-        body.model_dump(mode="json"), status_code=status_code, headers={"ETag": etag(version), **headers}
+def _with_etag(body: TicketRead, version: int, status_code: int = 200, **headers: str) -> Response:
+    return Response(
+        body.model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers={"ETag": etag(version), **headers},
     )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketCreated)
 async def create_ticket(
     data: TicketCreate, session: SessionDep, ref: RefDep, settings: SettingsDep, principal: PrincipalDep
-) -> JSONResponse:
+) -> Response:
     """File an appeal. It is routed by the rules at once; the citizen token is shown only here."""
     require_role(principal, FILERS, "file tickets")
     filed = await file_ticket(session, ref, data, principal, phone_region=settings.phone_region)
@@ -121,7 +123,7 @@ async def search_tickets(
 
 
 @router.get("/{number}", response_model=TicketRead)
-async def read_ticket(number: str, session: SessionDep, ref: RefDep, actor: ActorDep) -> JSONResponse:
+async def read_ticket(number: str, session: SessionDep, ref: RefDep, actor: ActorDep) -> Response:
     """One ticket, with an ETag for If-Match on the actions. Citizens use their X-Citizen-Token."""
     if actor.kind == "key":
         require_role(actor, READERS, "read tickets")
@@ -156,7 +158,7 @@ async def _act(
     number: str,
     if_match: str | None,
     action: Callable[[Ticket], Awaitable[None]],
-) -> JSONResponse:
+) -> Response:
     """The steps every action endpoint shares: find, check If-Match, act, answer with the new ETag."""
     ticket = await get_ticket(session, actor, number)
     check_if_match(if_match, ticket.version)

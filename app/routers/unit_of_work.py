@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from app.errors import ConcurrentUpdate, Conflict, IdempotencyMismatch, InvalidInput
 from app.models import IdempotencyRecord, Ticket
-from app.services.auth import authenticate, digest
+from app.services.auth import FORGET_PRINCIPALS, authenticate, digest
 from app.services.catalog import RELOAD_REFERENCE
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -67,6 +67,8 @@ async def _transactional(
             if after is not None and response.status_code < 400:
                 after(session, response)
             await session.commit()
+            if session.info.pop(FORGET_PRINCIPALS, False):
+                request.app.state.principals.clear()
             if session.info.pop(RELOAD_REFERENCE, False):
                 await request.app.state.reference.load(session)
                 await session.commit()

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,7 @@ from app.models import ApiKey, Role, utcnow
 from app.services.reference import ReferenceData
 
 KEY_PREFIX = "hl_"
+FORGET_PRINCIPALS = "forget_principals"
 
 
 def digest(secret: str) -> str:
@@ -104,4 +106,32 @@ async def revoke_key(session: AsyncSession, key_id: int) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         await session.flush()
+        # Processes trust keys they have seen for a few seconds; this one forgets them after commit.
+        session.info[FORGET_PRINCIPALS] = True
     return key
+
+
+class PrincipalCache:
+    """Recently seen keys, so the hot path does not look a key up on every request.
+
+    A revocation clears this process's cache at once; other replicas honour it within ``ttl``.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, secret: str) -> Principal | None:
+        entry = self._entries.get(digest(secret))
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, secret: str, principal: Principal) -> None:
+        if self.ttl > 0:
+            if len(self._entries) > 10_000:  # a flood of distinct keys must not grow memory unbounded
+                self._entries.clear()
+            self._entries[digest(secret)] = (principal, time.monotonic() + self.ttl)
+
+    def clear(self) -> None:
+        self._entries.clear()
