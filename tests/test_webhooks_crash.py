@@ -1,14 +1,8 @@
 """A server killed with SIGKILL between commit and delivery still delivers every message after a restart."""
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,73 +15,20 @@ from app.models import WebhookDelivery, WebhookSubscription
 from app.settings import Settings
 from tests.conftest import ADMIN_SECRET, water_ticket
 from tests.receiver import Receiver
+from tests.servers import Server, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 APPEALS = 20
 DEADLINE_SECONDS = 90.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """``uvicorn`` in a subprocess on the test database, with its workers on."""
-
-    def __init__(self, database_url: str) -> None:
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "HOTLINE_DATABASE_URL": database_url,
-            "HOTLINE_BOOTSTRAP_ADMIN_KEY": ADMIN_SECRET,
-            "HOTLINE_RUN_WORKERS": "true",
-            "HOTLINE_WEBHOOK_POLL_SECONDS": "0.2",
-            "HOTLINE_WEBHOOK_TIMEOUT_SECONDS": "1",
-            "HOTLINE_WEBHOOK_RETRY_SCHEDULE": ",".join(["1s"] * 60),
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def spawn(self) -> None:
-        command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1"]
-        command += ["--port", str(self.port), "--log-level", "warning"]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env)
-
-    async def start(self) -> None:
-        self.spawn()
-        async with httpx.AsyncClient(base_url=self.base_url) as client:
-            for _ in range(200):
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError("the server did not start")
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
 @pytest.fixture
 def server(settings: Settings) -> Iterator[Server]:
-    running = Server(settings.database_url)
+    running = Server(
+        settings.database_url,
+        HOTLINE_WEBHOOK_POLL_SECONDS="0.2",
+        HOTLINE_WEBHOOK_TIMEOUT_SECONDS="1",
+        HOTLINE_WEBHOOK_RETRY_SCHEDULE=",".join(["1s"] * 60),
+    )
     yield running
     running.stop()
 

@@ -5,6 +5,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -83,14 +84,21 @@ async def create_key(
 
 async def ensure_key(session: AsyncSession, *, secret: str, name: str, role: Role) -> ApiKey:
     """Make sure a key with this secret exists and is active (the bootstrap admin key)."""
-    key = await session.scalar(select(ApiKey).where(col(ApiKey.key_hash) == digest(secret)))
+    query = select(ApiKey).where(col(ApiKey.key_hash) == digest(secret))
+    key = await session.scalar(query)
     if key is None:
-        # The operator chose this secret; no part of it is shown back.
-        key = ApiKey(name=name, role=role, prefix="bootstrap", key_hash=digest(secret))
-        session.add(key)
-    else:
-        key.revoked_at = None
-        key.role = role
+        # Replicas start at once with the same secret: the insert may lose the race to another one.
+        # A savepoint keeps this transaction usable, and then the winner's row is the key.
+        try:
+            async with session.begin_nested():
+                # The operator chose this secret; no part of it is shown back.
+                key = ApiKey(name=name, role=role, prefix="bootstrap", key_hash=digest(secret))
+                session.add(key)
+            return key
+        except IntegrityError:
+            key = (await session.scalars(query)).one()
+    key.revoked_at = None
+    key.role = role
     await session.flush()
     return key
 
