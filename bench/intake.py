@@ -593,8 +593,7 @@ async def raw_file(pool: asyncpg.Pool, ref: Reference, i: int, phones: int) -> N
 async def raw_load(
     dsn: str, secret: str, args: argparse.Namespace, deadline: float, database: str, start: int
 ) -> Run:
-    # As many connections as the app may open: its pool plus as many again in overflow.
-    size = 2 * args.pool_size
+    size = args.pool_size  # the app has no overflow connections either
     async with asyncpg.create_pool(dsn, min_size=size, max_size=size) as pool:
         async with pool.acquire() as conn:
             ref = await read_reference(conn, secret)
@@ -825,7 +824,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="tickets filed per measured run")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
     parser.add_argument("--warmup", type=int, default=200, help="tickets filed before each measured run")
-    parser.add_argument("--pool-size", type=int, default=10, help="HOTLINE_DB_POOL_SIZE (raw gets 2x)")
+    parser.add_argument("--pool-size", type=int, default=20, help="HOTLINE_DB_POOL_SIZE, and the raw pool's size")
     parser.add_argument("--phones", type=int, default=500, help="distinct citizens among the filings")
     parser.add_argument("--seconds", type=float, default=300, help="hard cap on the whole run")
     parser.add_argument(

@@ -1,65 +1,13 @@
-"""Table models and enums. Enums are stored as strings and timestamps as aware UTC on both databases."""
+"""The core tables: reference data, people and keys, tickets with their handoffs, events and outbox."""
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 from sqlmodel import Field, Relationship, SQLModel
 
-SQLModel.metadata.naming_convention = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def ident(row: Any) -> int:
-    """The primary key of a row that has been flushed (mypy knows ids as ``int | None``)."""
-    value = row.id
-    if value is None:
-        raise RuntimeError(f"{type(row).__name__} has no id yet; flush first")
-    return int(value)
-
-
-class UTCDateTime(sa.TypeDecorator[datetime]):
-    """A timezone-aware timestamp; SQLite hands back naive values, which are UTC by construction."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given for a UTC column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-
-
-def enum_type(enum_cls: type[enum.Enum]) -> sa.Enum:
-    return sa.Enum(
-        enum_cls,
-        native_enum=False,
-        create_constraint=False,
-        length=24,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
-
-def ts(*, nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+from app.models.base import UTCDateTime, enum_type, ts, utcnow
 
 
 class Status(enum.StrEnum):
@@ -126,9 +74,6 @@ class TerritoryKind(enum.StrEnum):
 SETTLEMENT_KINDS = frozenset({TerritoryKind.city, TerritoryKind.village})
 
 
-# --- reference data -------------------------------------------------------------------------------
-
-
 class Territory(SQLModel, table=True):
     __tablename__ = "territories"
 
@@ -191,9 +136,6 @@ class RoutingRule(SQLModel, table=True):
     active: bool = True
 
 
-# --- people and access -----------------------------------------------------------------------------
-
-
 class ApiKey(SQLModel, table=True):
     __tablename__ = "api_keys"
 
@@ -218,9 +160,6 @@ class Citizen(SQLModel, table=True):
     preferred_channel: Channel | None = Field(default=None, sa_type=enum_type(Channel))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     erased_at: datetime | None = ts()
-
-
-# --- tickets ---------------------------------------------------------------------------------------
 
 
 #: Optimistic lock: every UPDATE of a ticket checks and bumps it, so concurrent changes cannot both win.
@@ -406,268 +345,3 @@ class CallbackTask(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     completed_at: datetime | None = ts()
     completed_by: str | None = Field(default=None, max_length=200)
-
-
-# --- softphone (CTI) and Open311 ----------------------------------------------------------------------
-
-
-class CallDirection(enum.StrEnum):
-    inbound = "in"
-    outbound = "out"
-
-
-class CallOutcome(enum.StrEnum):
-    ringing = "ringing"
-    talking = "talking"
-    answered = "answered"
-    #: An inbound call nobody answered (the caller hung up or the queue gave up): a call-back is due.
-    missed = "missed"
-    #: An outbound call the citizen did not pick up.
-    no_answer = "no_answer"
-    busy = "busy"
-    failed = "failed"
-    forwarded = "forwarded"
-    #: The number is on the blocked list; the PBX was told to answer busy.
-    rejected = "rejected"
-
-
-class Call(SQLModel, table=True):
-    """One call as the PBX reported it; every event fills in what it knows, in any order."""
-
-    __tablename__ = "calls"
-    __table_args__ = (sa.Index("ix_calls_phone_started", "phone", "started_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    call_id: str = Field(max_length=128, unique=True)
-    direction: CallDirection = Field(default=CallDirection.inbound, sa_type=enum_type(CallDirection))
-    #: The citizen's number in E.164 (the caller when inbound, the callee when outbound); None if withheld.
-    phone: str | None = Field(default=None, max_length=20)
-    from_number: str | None = Field(default=None, max_length=64)
-    to_number: str | None = Field(default=None, max_length=64)
-    queue: str | None = Field(default=None, max_length=100)
-    operator: str | None = Field(default=None, max_length=200)
-    answering_number: str | None = Field(default=None, max_length=64)
-    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
-    answered_at: datetime | None = ts()
-    ended_at: datetime | None = ts()
-    duration_seconds: int | None = None
-    outcome: CallOutcome = Field(default=CallOutcome.ringing, sa_type=enum_type(CallOutcome))
-    hangup_cause: str | None = Field(default=None, max_length=32)
-    #: The events already applied (newCall, answer, hangup): a repeated event changes nothing.
-    events: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class CallTicket(SQLModel, table=True):
-    """A ticket an operator touched during a call (tickets filed during it carry ``Ticket.call_id``)."""
-
-    __tablename__ = "call_tickets"
-    __table_args__ = (sa.UniqueConstraint("call_id", "ticket_id", name="call_ticket"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    call_id: str = Field(max_length=128, index=True)
-    ticket_id: int = Field(foreign_key="tickets.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    created_by: str = Field(max_length=200)
-
-
-class BlockedNumber(SQLModel, table=True):
-    """An abusive caller: the PBX is told to answer busy."""
-
-    __tablename__ = "blocked_numbers"
-
-    id: int | None = Field(default=None, primary_key=True)
-    phone: str = Field(max_length=20, unique=True)
-    reason: str = Field(max_length=500)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    created_by: str = Field(max_length=200)
-
-
-class AttributeDatatype(enum.StrEnum):
-    string = "string"
-    number = "number"
-    datetime = "datetime"
-    text = "text"
-    singlevaluelist = "singlevaluelist"
-    multivaluelist = "multivaluelist"
-
-
-class CategoryAttribute(SQLModel, table=True):
-    """A question a category asks when filed (an Open311 service definition attribute)."""
-
-    __tablename__ = "category_attributes"
-    __table_args__ = (sa.UniqueConstraint("category_id", "code", name="category_code"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    category_id: int = Field(foreign_key="categories.id", index=True)
-    code: str = Field(max_length=64)
-    datatype: AttributeDatatype = Field(sa_type=enum_type(AttributeDatatype))
-    required: bool = False
-    #: False: the attribute only informs the user (no input expected).
-    variable: bool = True
-    description: str = Field(max_length=500)
-    datatype_description: str | None = Field(default=None, max_length=500)
-    order: int = 1
-    #: For list datatypes: [{"key": ..., "name": ...}].
-    values: list[dict[str, str]] = Field(default_factory=list, sa_type=sa.JSON)
-
-
-class Open311Request(SQLModel, table=True):
-    """What an Open311 client sent beyond the ticket itself (shown back in GET requests)."""
-
-    __tablename__ = "open311_requests"
-
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="tickets.id", unique=True)
-    address_id: str | None = Field(default=None, max_length=100)
-    media_url: str | None = Field(default=None, max_length=1000)
-    attributes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-
-
-# --- webhooks --------------------------------------------------------------------------------------
-
-
-class DeliveryStatus(enum.StrEnum):
-    pending = "pending"
-    delivered = "delivered"
-    dead = "dead"
-
-
-class WebhookSubscription(SQLModel, table=True):
-    """An endpoint that hears of tickets its owner key may see. Deleted ones stay for their history."""
-
-    __tablename__ = "webhook_subscriptions"
-
-    id: int | None = Field(default=None, primary_key=True)
-    owner_key_id: int = Field(foreign_key="api_keys.id", index=True)
-    url: str = Field(max_length=1000)
-    #: Event types it wants (``ticket.routed`` ...), or ``["*"]`` for all.
-    event_types: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    description: str | None = Field(default=None, max_length=200)
-    active: bool = True
-    #: The signing secret (``whsec_`` + base64). Kept in clear: an HMAC needs it on every delivery.
-    secret: str = Field(max_length=100)
-    #: The secret before the last rotation, also signed with until ``previous_secret_expires_at``.
-    previous_secret: str | None = Field(default=None, max_length=100)
-    previous_secret_expires_at: datetime | None = ts()
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    deleted_at: datetime | None = ts()
-
-
-class WebhookDelivery(SQLModel, table=True):
-    """One outbox message for one subscription: sent, retried and dead-lettered on its own."""
-
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (
-        sa.UniqueConstraint("outbox_id", "subscription_id", name="outbox_subscription"),
-        sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
-        sa.Index("ix_webhook_deliveries_order", "subscription_id", "ticket_id", "status", "outbox_id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    #: The ``webhook-id`` header: the same on every attempt and replay, so receivers can deduplicate.
-    message_id: str = Field(max_length=64, unique=True)
-    subscription_id: int = Field(
-        sa_column=sa.Column(sa.ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), nullable=False)
-    )
-    outbox_id: int = Field(
-        sa_column=sa.Column(sa.ForeignKey("outbox.id", ondelete="CASCADE"), nullable=False, index=True)
-    )
-    ticket_id: int | None = Field(
-        default=None, sa_column=sa.Column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True)
-    )
-    event_type: str = Field(max_length=64)
-    #: The body without personal data; ``citizen_id`` set means the citizen's contact is added when sent.
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-    citizen_id: int | None = None
-    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=enum_type(DeliveryStatus))
-    #: Failed attempts since the last (re)start; picks the next wait from the retry schedule.
-    failures: int = 0
-    attempt_count: int = 0
-    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    last_status_code: int | None = None
-    last_error: str | None = Field(default=None, max_length=500)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    delivered_at: datetime | None = ts()
-    dead_at: datetime | None = ts()
-
-
-class WebhookAttempt(SQLModel, table=True):
-    """Every try at a delivery, answered or not."""
-
-    __tablename__ = "webhook_attempts"
-
-    id: int | None = Field(default=None, primary_key=True)
-    delivery_id: int = Field(
-        sa_column=sa.Column(
-            sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
-    attempted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    status_code: int | None = None
-    latency_ms: int = 0
-    error: str | None = Field(default=None, max_length=500)
-    response_excerpt: str | None = Field(default=None, max_length=500)
-
-
-# --- SLA: policies per category, and the clocks the watcher keeps ----------------------------------
-
-
-class SlaCalendar(enum.StrEnum):
-    always = "24x7"
-    working_hours = "working_hours"
-
-
-class SlaStage(enum.StrEnum):
-    acknowledge = "acknowledge"
-    resolve = "resolve"
-    statutory = "statutory"
-
-
-#: The ``priority`` of a policy row that holds for every priority.
-ANY_PRIORITY = "any"
-
-
-class SlaPolicy(SQLModel, table=True):
-    """A category's clocks (inherited by its subtree); one row per priority, or "any"."""
-
-    __tablename__ = "sla_policies"
-    __table_args__ = (sa.UniqueConstraint("category_id", "priority", name="category_priority"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    category_id: int = Field(foreign_key="categories.id")
-    priority: str = Field(default=ANY_PRIORITY, max_length=16)
-    #: ISO 8601 durations as given (``PT2H``, ``P3D``): on working hours a day is a working day.
-    acknowledge_within: str = Field(max_length=32)
-    resolve_within: str = Field(max_length=32)
-    calendar: SlaCalendar = Field(sa_type=enum_type(SlaCalendar))
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class SlaClock(SQLModel, table=True):
-    """One running deadline of a ticket's stage; the watcher warns and breaches it at most once each."""
-
-    __tablename__ = "sla_clocks"
-    __table_args__ = (
-        sa.Index("ix_sla_clocks_pending", "settled_at", "warn_at"),
-        sa.Index("ix_sla_clocks_due", "settled_at", "due_at"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True, nullable=False)
-    stage: SlaStage = Field(sa_type=enum_type(SlaStage))
-    provider_id: int | None = Field(default=None, foreign_key="providers.id")
-    started_at: datetime = Field(sa_type=UTCDateTime)
-    warn_at: datetime = Field(sa_type=UTCDateTime)
-    due_at: datetime = Field(sa_type=UTCDateTime)
-    warned_at: datetime | None = ts()
-    breached_at: datetime | None = ts()
-    #: When the watcher is done with the clock: breached, or the stage ended (found at warn time).
-    settled_at: datetime | None = ts()
-
-    ticket: "Ticket" = Relationship(sa_relationship_kwargs={"lazy": "raise"})
-
-
-# The overdue gauges and filters read the statutory deadline of open tickets.
-sa.Index("ix_tickets_status_statutory_due_at", Ticket.__table__.c.status, Ticket.__table__.c.statutory_due_at)  # type: ignore[attr-defined]
