@@ -9,7 +9,19 @@ from app import workers
 from app.db import create_engine, create_sessionmaker, session_scope
 from app.errors import install_error_handlers
 from app.models import Role
-from app.routers import callbacks, cti, health, keys, metrics, open311, reference, sla, tickets, webhooks
+from app.routers import (
+    callbacks,
+    cti,
+    health,
+    keys,
+    metrics,
+    open311,
+    privacy,
+    reference,
+    sla,
+    tickets,
+    webhooks,
+)
 from app.services.auth import PrincipalCache, ensure_key
 from app.services.reference import ReferenceData
 from app.services.sla_calendar import config_from
@@ -57,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.principals = PrincipalCache(settings.key_cache_seconds)
     app.state.reference = ReferenceData(sla_config=config_from(settings))
     install_error_handlers(app)
-    for module in (health, keys, tickets, reference, sla, metrics, webhooks, callbacks):
+    for module in (health, keys, tickets, reference, sla, metrics, webhooks, callbacks, privacy):
         app.include_router(module.router)
     app.include_router(cti.router)
     app.include_router(open311.router)

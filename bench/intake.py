@@ -824,7 +824,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="tickets filed per measured run")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
     parser.add_argument("--warmup", type=int, default=200, help="tickets filed before each measured run")
-    parser.add_argument("--pool-size", type=int, default=20, help="HOTLINE_DB_POOL_SIZE, and the raw pool's size")
+    parser.add_argument(
+        "--pool-size", type=int, default=20, help="HOTLINE_DB_POOL_SIZE, and the raw pool's size"
+    )
     parser.add_argument("--phones", type=int, default=500, help="distinct citizens among the filings")
     parser.add_argument("--seconds", type=float, default=300, help="hard cap on the whole run")
     parser.add_argument(
