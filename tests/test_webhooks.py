@@ -290,3 +290,22 @@ async def test_must_show_integrator_provider_and_phone_loop(
     )
     queue = (await client.get("/api/v1/callbacks", headers=operator)).json()
     assert phone["number"] in [task["ticket_number"] for task in queue]
+
+
+async def test_provider_that_declined_hears_no_more_of_the_ticket(
+    client: httpx.AsyncClient, make_key: KeyMaker, receiver: Receiver, pump: Pump
+) -> None:
+    operator = await make_key("operator")
+    water = await make_key("provider", "miskvodokanal")
+    infra = await make_key("provider", "departament-infrastruktury")
+    await subscribe(client, water, receiver.url("/water"))
+    number = (await file(client, operator))["number"]
+    await client.post(f"/api/v1/tickets/{number}/decline", json={"reason": "Мережа ОСББ"}, headers=water)
+    await client.post(
+        f"/api/v1/tickets/{number}/route",
+        json={"provider_code": "departament-infrastruktury"},
+        headers=operator,
+    )
+    await client.post(f"/api/v1/tickets/{number}/accept", json={}, headers=infra)
+    await pump()
+    assert [r.type for r in receiver.at("/water")] == ["ticket.routed", "ticket.declined"]

@@ -6,6 +6,7 @@ receivers entitled to it and added when sent, so an erasure in between is respec
 """
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -34,6 +35,17 @@ async def _visible_ids(session: AsyncSession, principal: Principal, ticket_ids: 
         return ticket_ids
     query = select(Ticket.id).where(col(Ticket.id).in_(ticket_ids), visible_tickets(principal))
     return {i for i in (await session.scalars(query)) if i is not None}
+
+
+def _concerns(ref: ReferenceData, provider: Principal, payload: dict[str, Any]) -> bool:
+    """A provider hears of a ticket while it holds it, and of the step that takes it away — not of
+    what the next provider does with a ticket it once declined."""
+    own = ref.providers.get(provider.provider_id or 0)
+    if own is None:
+        return False
+    holder = (payload.get("ticket") or {}).get("provider") or {}
+    data = payload.get("data") or {}
+    return own.code in {holder.get("code"), data.get("provider"), data.get("previous_provider")}
 
 
 async def dispatch(session: AsyncSession, ref: ReferenceData, *, limit: int = 100, base_url: str = "") -> int:
@@ -70,6 +82,8 @@ async def dispatch(session: AsyncSession, ref: ReferenceData, *, limit: int = 10
         ticket = tickets.get(row.ticket_id) if row.ticket_id is not None else None
         for subscription, principal, visible in audience:
             if ticket is None or ticket.id not in visible or not wants(subscription, row.type):
+                continue
+            if principal.role == Role.provider and not _concerns(ref, principal, row.payload):
                 continue
             payload = dict(row.payload)
             if principal.role == Role.integrator:
