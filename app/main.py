@@ -18,6 +18,7 @@ from app.routers import (
     open311,
     privacy,
     reference,
+    reports,
     sla,
     tickets,
     webhooks,
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.principals = PrincipalCache(settings.key_cache_seconds)
     app.state.reference = ReferenceData(sla_config=config_from(settings))
     install_error_handlers(app)
-    for module in (health, keys, tickets, reference, sla, metrics, webhooks, callbacks, privacy):
+    for module in (health, keys, tickets, reference, sla, metrics, webhooks, callbacks, privacy, reports):
         app.include_router(module.router)
     app.include_router(cti.router)
     app.include_router(open311.router)
