@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import overload
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -190,6 +190,15 @@ def hand_to(
     return handoff
 
 
+#: Built once, so each filing reuses the statement and its cache key.
+_CITIZEN_BY_PHONE = (
+    select(Citizen)
+    .where(col(Citizen.phone) == bindparam("phone"), col(Citizen.erased_at).is_(None))
+    .order_by(col(Citizen.id))
+    .limit(1)
+)
+
+
 async def _citizen_for(session: AsyncSession, data: TicketCreate, region: str) -> Citizen | None:
     """The citizen who appeals: matched by phone when known, so their history stays together."""
     person = data.citizen
@@ -198,22 +207,21 @@ async def _citizen_for(session: AsyncSession, data: TicketCreate, region: str) -
     phone = normalize_phone(person.phone, region) if person.phone else None
     citizen = None
     if phone is not None:
-        citizen = await session.scalar(
-            select(Citizen)
-            .where(Citizen.phone == phone, col(Citizen.erased_at).is_(None))
-            .order_by(col(Citizen.id))
-            .limit(1)
-        )
+        citizen = await session.scalar(_CITIZEN_BY_PHONE, {"phone": phone})
     if citizen is None:
         # New: ``file_ticket`` inserts it with the ticket.
         citizen = Citizen(
             name=person.name, phone=phone, email=person.email, preferred_channel=person.preferred_channel
         )
     else:
-        # What the citizen tells us now is the freshest contact.
-        citizen.name = person.name or citizen.name
-        citizen.email = person.email or citizen.email
-        citizen.preferred_channel = person.preferred_channel or citizen.preferred_channel
+        # What the citizen tells us now is the freshest contact. Only changes are set: an unchanged
+        # citizen leaves the session clean, so the commit has nothing to flush.
+        if person.name and person.name != citizen.name:
+            citizen.name = person.name
+        if person.email and person.email != citizen.email:
+            citizen.email = person.email
+        if person.preferred_channel and person.preferred_channel != citizen.preferred_channel:
+            citizen.preferred_channel = person.preferred_channel
     return citizen
 
 
