@@ -71,7 +71,8 @@ async def insert_persistent(session: AsyncSession, obj: SQLModel) -> None:
     """
     statement, keys = _insert_returning_id(type(obj))
     state = obj.__dict__
-    new_id = (await session.execute(statement, {key: state[key] for key in keys})).scalar_one()
+    connection = await session.connection()
+    new_id = (await connection.execute(statement, {key: state[key] for key in keys})).scalar_one()
     obj.id = new_id
     make_transient_to_detached(obj)
     session.add(obj)
@@ -79,16 +80,27 @@ async def insert_persistent(session: AsyncSession, obj: SQLModel) -> None:
 
 async def write(session: AsyncSession, ticket_id: int, rows: NewRows) -> None:
     """Insert the collected rows of the ticket, already inserted with ``ticket_id``."""
+    # Core statements on the session's connection: the ORM has nothing to add to them.
+    connection = await session.connection()
     if rows.handoffs:
-        await session.execute(_HANDOFFS, [{**row, "ticket_id": ticket_id} for row in rows.handoffs])
+        await connection.execute(
+            _HANDOFFS, _one_or_many([{**row, "ticket_id": ticket_id} for row in rows.handoffs])
+        )
     if rows.clocks:
-        await session.execute(_CLOCKS, [{**row, "ticket_id": ticket_id} for row in rows.clocks])
+        await connection.execute(
+            _CLOCKS, _one_or_many([{**row, "ticket_id": ticket_id} for row in rows.clocks])
+        )
     if not rows.events:
         return
-    result = await session.execute(_EVENTS, [{**row, "ticket_id": ticket_id} for row in rows.events])
+    result = await connection.execute(_EVENTS, [{**row, "ticket_id": ticket_id} for row in rows.events])
     event_ids = result.scalars().all()
     if rows.outbox:
-        await session.execute(
+        await connection.execute(
             _OUTBOX,
             [{**row, "ticket_id": ticket_id, "event_id": event_ids[index]} for index, row in rows.outbox],
         )
+
+
+def _one_or_many(params: list[Row]) -> Row | list[Row]:
+    # One row goes as a plain execute; a list would take the driver's executemany path.
+    return params[0] if len(params) == 1 else params
