@@ -7,7 +7,7 @@ outbox row in the caller's transaction. Events that change no state (SLA marks, 
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from app.errors import IllegalTransition
 from app.models import OutboxMessage, Status, Ticket, TicketEvent, utcnow
 from app.services import metrics
 from app.services.auth import Principal
+from app.services.new_rows import NewRows
 from app.services.reference import ReferenceData
 from app.services.views import ticket_view
 
@@ -94,6 +95,7 @@ def check(ticket: Ticket, action: Action) -> Status:
     return move.target or ticket.status
 
 
+@overload
 def change(
     session: AsyncSession,
     ref: ReferenceData,
@@ -101,8 +103,39 @@ def change(
     action: Action,
     actor: Principal,
     payload: dict[str, Any] | None = None,
-) -> TicketEvent:
-    """Move the ticket by ``action`` and record it. Set the ticket's other fields before calling."""
+    *,
+    rows: None = None,
+) -> TicketEvent: ...
+
+
+@overload
+def change(
+    session: AsyncSession,
+    ref: ReferenceData,
+    ticket: Ticket,
+    action: Action,
+    actor: Principal,
+    payload: dict[str, Any] | None = None,
+    *,
+    rows: NewRows,
+) -> None: ...
+
+
+def change(
+    session: AsyncSession,
+    ref: ReferenceData,
+    ticket: Ticket,
+    action: Action,
+    actor: Principal,
+    payload: dict[str, Any] | None = None,
+    *,
+    rows: NewRows | None = None,
+) -> TicketEvent | None:
+    """Move the ticket by ``action`` and record it. Set the ticket's other fields before calling.
+
+    ``rows``: the ticket is being filed; its event and outbox rows are collected there (see
+    ``app.services.new_rows``) rather than added to the session as ORM objects.
+    """
     target = check(ticket, action)
     before = ticket.status
     ticket.status = target
@@ -115,7 +148,40 @@ def change(
         payload,
         from_status=before,
         also_announce=ALSO_ANNOUNCED.get(action, ()),
+        rows=rows,
     )
+
+
+@overload
+def record(
+    session: AsyncSession,
+    ref: ReferenceData,
+    ticket: Ticket,
+    event_type: str,
+    actor: Principal,
+    payload: dict[str, Any] | None = None,
+    *,
+    from_status: Status | None = None,
+    notify: bool = True,
+    also_announce: tuple[str, ...] = (),
+    rows: None = None,
+) -> TicketEvent: ...
+
+
+@overload
+def record(
+    session: AsyncSession,
+    ref: ReferenceData,
+    ticket: Ticket,
+    event_type: str,
+    actor: Principal,
+    payload: dict[str, Any] | None = None,
+    *,
+    from_status: Status | None = None,
+    notify: bool = True,
+    also_announce: tuple[str, ...] = (),
+    rows: NewRows,
+) -> None: ...
 
 
 def record(
@@ -129,43 +195,56 @@ def record(
     from_status: Status | None = None,
     notify: bool = True,
     also_announce: tuple[str, ...] = (),
-) -> TicketEvent:
-    """Append an event, and the outbox message that reports it, to the current transaction."""
+    rows: NewRows | None = None,
+) -> TicketEvent | None:
+    """Append an event, and the outbox message that reports it, to the current transaction.
+
+    With ``rows`` (a ticket being filed) both are collected there as plain rows, written by
+    ``new_rows.write()`` in the same transaction.
+    """
     now = utcnow()
     ticket.updated_at = now
-    event = TicketEvent(
-        type=event_type,
-        from_status=from_status,
-        to_status=ticket.status,
-        actor_type=actor.kind,
-        actor_id=actor.key_id,
-        actor_name=actor.name,
-        actor_role=actor.role,
-        at=now,
-        payload=payload or {},
-    )
-    event.ticket = ticket
-    session.add(event)
-    metrics.observe(session, ref, ticket, event)
+    data = payload or {}
+    values: dict[str, Any] = {
+        "type": event_type,
+        "from_status": from_status,
+        "to_status": ticket.status,
+        "actor_type": actor.kind,
+        "actor_id": actor.key_id,
+        "actor_name": actor.name,
+        "actor_role": actor.role,
+        "at": now,
+        "payload": data,
+    }
+    event: TicketEvent | None = None
+    index = 0
+    if rows is None:
+        event = TicketEvent(**values)
+        event.ticket = ticket
+        session.add(event)
+    else:
+        index = rows.add_event(values)
+    metrics.observe(session, ref, ticket, event_type, data, from_status, ticket.status)
     if not notify:
         return event
     # The snapshot has no personal data: the dispatcher adds the citizen's contact, as it is at
     # delivery time (or erased), for the receivers allowed to see it.
     snapshot = ticket_view(ticket, ref).model_dump(mode="json", exclude={"citizen"})
     for announced in (event_type, *also_announce):
-        message = OutboxMessage(
-            type=f"ticket.{announced}",
-            created_at=now,
-            payload={
-                "type": f"ticket.{announced}",
-                "at": now.isoformat(),
-                "actor": {"type": actor.kind, "name": actor.name, "role": actor.role},
-                "from_status": from_status.value if from_status else None,
-                "to_status": ticket.status.value,
-                "data": payload or {},
-                "ticket": snapshot,
-            },
-        )
+        message_type = f"ticket.{announced}"
+        message_payload = {
+            "type": message_type,
+            "at": now.isoformat(),
+            "actor": {"type": actor.kind, "name": actor.name, "role": actor.role},
+            "from_status": from_status.value if from_status else None,
+            "to_status": ticket.status.value,
+            "data": data,
+            "ticket": snapshot,
+        }
+        if rows is not None:
+            rows.outbox.append((index, {"type": message_type, "created_at": now, "payload": message_payload}))
+            continue
+        message = OutboxMessage(type=message_type, created_at=now, payload=message_payload)
         message.event = event
         message.ticket = ticket
         session.add(message)

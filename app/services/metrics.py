@@ -12,6 +12,7 @@ ticket number, phone or street.
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col, select
 
-from app.models import OPEN_STATUSES, CloseReason, Status, Ticket, TicketEvent, utcnow
+from app.models import OPEN_STATUSES, CloseReason, Status, Ticket, utcnow
 from app.services.deadlines import WORK_STATUSES
 from app.services.reference import ReferenceData
 
@@ -108,8 +109,17 @@ TIME_TO_CONFIRM = _stage_histogram(
 Apply = Callable[[], None]
 
 
-def observe(session: AsyncSession, ref: ReferenceData, ticket: Ticket, recorded: TicketEvent) -> None:
-    """Queue the metrics of an event; they are applied when (and only if) the transaction commits."""
+def observe(
+    session: AsyncSession,
+    ref: ReferenceData,
+    ticket: Ticket,
+    kind: str,
+    data: dict[str, Any],
+    before: Status | None,
+    after: Status | None,
+) -> None:
+    """Queue the metrics of an event (its type, payload and move); they are applied when (and only if)
+    the transaction commits."""
     provider = _provider(ref, ticket.provider_id)
     group = _group(ref, ticket.category_id)
     queued: list[Apply] = session.info.setdefault(PENDING, [])
@@ -123,8 +133,6 @@ def observe(session: AsyncSession, ref: ReferenceData, ticket: Ticket, recorded:
             child = histogram.labels(provider, group)
             queued.append(lambda: child.observe(seconds))
 
-    kind, data = recorded.type, recorded.payload or {}
-    before, after = recorded.from_status, recorded.to_status
     if before is not None and after is not None and before != after:
         inc(TRANSITIONS, before.value, after.value)
     if kind == "received":

@@ -7,12 +7,13 @@ from sqlmodel import col
 from app.models import Counter, utcnow
 
 SEQUENCE = "ticket_number_seq"
+_NEXTVAL = text(f"SELECT nextval('{SEQUENCE}')")
 
 
 async def next_ticket_number(session: AsyncSession) -> str:
     if session.get_bind().dialect.name == "postgresql":
         # A sequence takes no row lock, so concurrent filings never wait on each other.
-        value = (await session.execute(text(f"SELECT nextval('{SEQUENCE}')"))).scalar_one()
+        value = (await session.execute(_NEXTVAL)).scalar_one()
     else:
         value = (
             await session.execute(

@@ -7,6 +7,7 @@ ticket (and the handoff) and adds an ``SlaClock`` row that the watcher settles.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,7 @@ from app.services.access import ensure_may_act
 from app.services.auth import Principal
 from app.services.catalog import RELOAD_REFERENCE
 from app.services.lifecycle import Action, change, check
+from app.services.new_rows import NewRows
 from app.services.reference import ReferenceData
 from app.services.sla_calendar import add, length, parse_duration
 
@@ -70,8 +72,13 @@ def start_clock(
     stage: SlaStage,
     at: datetime,
     handoff: Handoff | None = None,
+    *,
+    rows: NewRows | None = None,
 ) -> SlaClock | None:
-    """Start the acknowledge or resolve clock of the ticket's category and priority (none: no clock)."""
+    """Start the acknowledge or resolve clock of the ticket's category and priority (none: no clock).
+
+    With ``rows`` (a ticket being filed) the clock is collected there and None is returned.
+    """
     policy = policy_for(ref, ticket.category_id, ticket.priority)
     due = deadline(ref, policy, stage, at) if policy is not None else None
     if stage is SlaStage.acknowledge:
@@ -80,10 +87,12 @@ def start_clock(
             handoff.ack_due_at = ticket.ack_due_at
     else:
         ticket.resolve_due_at = due.due_at if due else None
-    return _add_clock(session, ticket, stage, at, due) if due else None
+    return _add_clock(session, ticket, stage, at, due, rows) if due else None
 
 
-def start_statutory_clock(session: AsyncSession, ref: ReferenceData, ticket: Ticket, at: datetime) -> None:
+def start_statutory_clock(
+    session: AsyncSession, ref: ReferenceData, ticket: Ticket, at: datetime, *, rows: NewRows | None = None
+) -> None:
     """The answer the law demands: 15 days, a month where the category needs a study (calendar days)."""
     config = ref.sla_config
     category = ref.categories[ticket.category_id]
@@ -91,16 +100,34 @@ def start_statutory_clock(session: AsyncSession, ref: ReferenceData, ticket: Tic
     due_at = at + timedelta(days=days)
     ticket.statutory_due_at = due_at
     _add_clock(
-        session, ticket, SlaStage.statutory, at, Deadline(at + (due_at - at) * config.warn_share, due_at)
+        session,
+        ticket,
+        SlaStage.statutory,
+        at,
+        Deadline(at + (due_at - at) * config.warn_share, due_at),
+        rows,
     )
 
 
 def _add_clock(
-    session: AsyncSession, ticket: Ticket, stage: SlaStage, at: datetime, due: Deadline
-) -> SlaClock:
-    clock = SlaClock(
-        stage=stage, provider_id=ticket.provider_id, started_at=at, warn_at=due.warn_at, due_at=due.due_at
-    )
+    session: AsyncSession,
+    ticket: Ticket,
+    stage: SlaStage,
+    at: datetime,
+    due: Deadline,
+    rows: NewRows | None = None,
+) -> SlaClock | None:
+    values: dict[str, Any] = {
+        "stage": stage,
+        "provider_id": ticket.provider_id,
+        "started_at": at,
+        "warn_at": due.warn_at,
+        "due_at": due.due_at,
+    }
+    if rows is not None:
+        rows.clocks.append(values)
+        return None
+    clock = SlaClock(**values)
     clock.ticket = ticket
     session.add(clock)
     return clock

@@ -4,8 +4,9 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
+from typing import overload
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -22,13 +23,15 @@ from app.models import (
     Ticket,
     TicketEvent,
     TicketKind,
+    ident,
     utcnow,
 )
 from app.schemas.tickets import TicketCreate
-from app.services import lifecycle
+from app.services import lifecycle, new_rows
 from app.services.access import visible_tickets
 from app.services.auth import Principal, digest, new_secret
 from app.services.deadlines import overdue_clause
+from app.services.new_rows import NewRows
 from app.services.numbers import next_ticket_number
 from app.services.phones import normalize_phone
 from app.services.reference import ReferenceData
@@ -91,21 +94,22 @@ async def file_ticket(
         created_at=now,
         updated_at=now,
     )
-    if citizen is not None:
-        ticket.citizen = citizen
-    session.add(ticket)
-    lifecycle.record(session, ref, ticket, "received", actor, {"channel": data.channel.value})
+    # The new rows are written with a few INSERTs at the end, not by the ORM's unit of work.
+    rows = NewRows()
+    lifecycle.record(session, ref, ticket, "received", actor, {"channel": data.channel.value}, rows=rows)
 
     if data.kind is TicketKind.consultation:
         ticket.resolution = data.answer
         ticket.close_reason = CloseReason.consultation
         ticket.closed_at = now
-        lifecycle.change(session, ref, ticket, lifecycle.Action.close, actor, {"reason": "consultation"})
+        lifecycle.change(
+            session, ref, ticket, lifecycle.Action.close, actor, {"reason": "consultation"}, rows=rows
+        )
     else:
-        start_statutory_clock(session, ref, ticket, now)
+        start_statutory_clock(session, ref, ticket, now, rows=rows)
         provider = pick_provider(ref, ticket.category_id, ticket.territory_id)
         if provider is not None:
-            hand_to(session, ref, ticket, provider.id or 0, actor, now)
+            hand_to(session, ref, ticket, provider.id or 0, actor, now, rows=rows)
             lifecycle.change(
                 session,
                 ref,
@@ -113,9 +117,42 @@ async def file_ticket(
                 lifecycle.Action.route,
                 actor,
                 {"provider": provider.code, "by": "rules"},
+                rows=rows,
             )
-    await session.flush()
+    if citizen is not None:
+        if citizen.id is None:
+            await new_rows.insert_persistent(session, citizen)
+        ticket.citizen_id = citizen.id
+        ticket.citizen = citizen
+    await new_rows.insert_persistent(session, ticket)
+    await new_rows.write(session, ident(ticket), rows)
     return Filed(ticket=ticket, citizen=citizen, citizen_token=token)
+
+
+@overload
+def hand_to(
+    session: AsyncSession,
+    ref: ReferenceData,
+    ticket: Ticket,
+    provider_id: int,
+    actor: Principal,
+    at: datetime,
+    *,
+    rows: None = None,
+) -> Handoff: ...
+
+
+@overload
+def hand_to(
+    session: AsyncSession,
+    ref: ReferenceData,
+    ticket: Ticket,
+    provider_id: int,
+    actor: Principal,
+    at: datetime,
+    *,
+    rows: NewRows,
+) -> None: ...
 
 
 def hand_to(
@@ -125,18 +162,41 @@ def hand_to(
     provider_id: int,
     actor: Principal,
     at: datetime,
-) -> Handoff:
+    *,
+    rows: NewRows | None = None,
+) -> Handoff | None:
     """Open a handoff to the provider (the routing step shared by the rules and the dispatcher).
 
-    A new handoff starts a new acknowledge clock, on the ticket and the handoff.
+    A new handoff starts a new acknowledge clock, on the ticket and the handoff. With ``rows`` (a
+    ticket being filed) the handoff and its clock are collected there.
     """
     ticket.provider_id = provider_id
     ticket.routed_at = at
+    if rows is not None:
+        start_clock(session, ref, ticket, SlaStage.acknowledge, at, rows=rows)
+        rows.handoffs.append(
+            {
+                "provider_id": provider_id,
+                "routed_at": at,
+                "routed_by": actor.name,
+                "ack_due_at": ticket.ack_due_at,
+            }
+        )
+        return None
     handoff = Handoff(provider_id=provider_id, routed_at=at, routed_by=actor.name)
     handoff.ticket = ticket
     session.add(handoff)
     start_clock(session, ref, ticket, SlaStage.acknowledge, at, handoff)
     return handoff
+
+
+#: Built once, so each filing reuses the statement and its cache key.
+_CITIZEN_BY_PHONE = (
+    select(Citizen)
+    .where(col(Citizen.phone) == bindparam("phone"), col(Citizen.erased_at).is_(None))
+    .order_by(col(Citizen.id))
+    .limit(1)
+)
 
 
 async def _citizen_for(session: AsyncSession, data: TicketCreate, region: str) -> Citizen | None:
@@ -147,22 +207,21 @@ async def _citizen_for(session: AsyncSession, data: TicketCreate, region: str) -
     phone = normalize_phone(person.phone, region) if person.phone else None
     citizen = None
     if phone is not None:
-        citizen = await session.scalar(
-            select(Citizen)
-            .where(Citizen.phone == phone, col(Citizen.erased_at).is_(None))
-            .order_by(col(Citizen.id))
-            .limit(1)
-        )
+        citizen = await session.scalar(_CITIZEN_BY_PHONE, {"phone": phone})
     if citizen is None:
+        # New: ``file_ticket`` inserts it with the ticket.
         citizen = Citizen(
             name=person.name, phone=phone, email=person.email, preferred_channel=person.preferred_channel
         )
-        session.add(citizen)
     else:
-        # What the citizen tells us now is the freshest contact.
-        citizen.name = person.name or citizen.name
-        citizen.email = person.email or citizen.email
-        citizen.preferred_channel = person.preferred_channel or citizen.preferred_channel
+        # What the citizen tells us now is the freshest contact. Only changes are set: an unchanged
+        # citizen leaves the session clean, so the commit has nothing to flush.
+        if person.name and person.name != citizen.name:
+            citizen.name = person.name
+        if person.email and person.email != citizen.email:
+            citizen.email = person.email
+        if person.preferred_channel and person.preferred_channel != citizen.preferred_channel:
+            citizen.preferred_channel = person.preferred_channel
     return citizen
 
 
