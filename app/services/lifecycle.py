@@ -7,7 +7,7 @@ outbox row in the caller's transaction. Events that change no state (SLA marks, 
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, overload
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,32 +95,6 @@ def check(ticket: Ticket, action: Action) -> Status:
     return move.target or ticket.status
 
 
-@overload
-def change(
-    session: AsyncSession,
-    ref: ReferenceData,
-    ticket: Ticket,
-    action: Action,
-    actor: Principal,
-    payload: dict[str, Any] | None = None,
-    *,
-    rows: None = None,
-) -> TicketEvent: ...
-
-
-@overload
-def change(
-    session: AsyncSession,
-    ref: ReferenceData,
-    ticket: Ticket,
-    action: Action,
-    actor: Principal,
-    payload: dict[str, Any] | None = None,
-    *,
-    rows: NewRows,
-) -> None: ...
-
-
 def change(
     session: AsyncSession,
     ref: ReferenceData,
@@ -130,7 +104,7 @@ def change(
     payload: dict[str, Any] | None = None,
     *,
     rows: NewRows | None = None,
-) -> TicketEvent | None:
+) -> None:
     """Move the ticket by ``action`` and record it. Set the ticket's other fields before calling.
 
     ``rows``: the ticket is being filed; its event and outbox rows are collected there (see
@@ -139,7 +113,7 @@ def change(
     target = check(ticket, action)
     before = ticket.status
     ticket.status = target
-    return record(
+    record(
         session,
         ref,
         ticket,
@@ -152,38 +126,6 @@ def change(
     )
 
 
-@overload
-def record(
-    session: AsyncSession,
-    ref: ReferenceData,
-    ticket: Ticket,
-    event_type: str,
-    actor: Principal,
-    payload: dict[str, Any] | None = None,
-    *,
-    from_status: Status | None = None,
-    notify: bool = True,
-    also_announce: tuple[str, ...] = (),
-    rows: None = None,
-) -> TicketEvent: ...
-
-
-@overload
-def record(
-    session: AsyncSession,
-    ref: ReferenceData,
-    ticket: Ticket,
-    event_type: str,
-    actor: Principal,
-    payload: dict[str, Any] | None = None,
-    *,
-    from_status: Status | None = None,
-    notify: bool = True,
-    also_announce: tuple[str, ...] = (),
-    rows: NewRows,
-) -> None: ...
-
-
 def record(
     session: AsyncSession,
     ref: ReferenceData,
@@ -196,7 +138,7 @@ def record(
     notify: bool = True,
     also_announce: tuple[str, ...] = (),
     rows: NewRows | None = None,
-) -> TicketEvent | None:
+) -> None:
     """Append an event, and the outbox message that reports it, to the current transaction.
 
     With ``rows`` (a ticket being filed) both are collected there as plain rows, written by
@@ -226,7 +168,7 @@ def record(
         index = rows.add_event(values)
     metrics.observe(session, ref, ticket, event_type, data, from_status, ticket.status)
     if not notify:
-        return event
+        return
     # The snapshot has no personal data: the dispatcher adds the citizen's contact, as it is at
     # delivery time (or erased), for the receivers allowed to see it.
     snapshot = ticket_view(ticket, ref).model_dump(mode="json", exclude={"citizen"})
@@ -248,4 +190,3 @@ def record(
         message.event = event
         message.ticket = ticket
         session.add(message)
-    return event

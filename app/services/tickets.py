@@ -4,7 +4,6 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
-from typing import overload
 
 from sqlalchemy import bindparam, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,32 +128,6 @@ async def file_ticket(
     return Filed(ticket=ticket, citizen=citizen, citizen_token=token)
 
 
-@overload
-def hand_to(
-    session: AsyncSession,
-    ref: ReferenceData,
-    ticket: Ticket,
-    provider_id: int,
-    actor: Principal,
-    at: datetime,
-    *,
-    rows: None = None,
-) -> Handoff: ...
-
-
-@overload
-def hand_to(
-    session: AsyncSession,
-    ref: ReferenceData,
-    ticket: Ticket,
-    provider_id: int,
-    actor: Principal,
-    at: datetime,
-    *,
-    rows: NewRows,
-) -> None: ...
-
-
 def hand_to(
     session: AsyncSession,
     ref: ReferenceData,
@@ -164,7 +137,7 @@ def hand_to(
     at: datetime,
     *,
     rows: NewRows | None = None,
-) -> Handoff | None:
+) -> None:
     """Open a handoff to the provider (the routing step shared by the rules and the dispatcher).
 
     A new handoff starts a new acknowledge clock, on the ticket and the handoff. With ``rows`` (a
@@ -182,12 +155,11 @@ def hand_to(
                 "ack_due_at": ticket.ack_due_at,
             }
         )
-        return None
+        return
     handoff = Handoff(provider_id=provider_id, routed_at=at, routed_by=actor.name)
     handoff.ticket = ticket
     session.add(handoff)
     start_clock(session, ref, ticket, SlaStage.acknowledge, at, handoff)
-    return handoff
 
 
 #: Built once, so each filing reuses the statement and its cache key.
